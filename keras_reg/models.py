@@ -1,0 +1,289 @@
+"""Model builders for the paper's MLP (its Figure 9) and the two companion experiments.
+
+* :func:`paper_mlp`: 784-1000-500-10, tanh hidden units, softmax output (paper section 3).
+* :func:`deeper_cnn`: the MNIST CNN of seed 002 (64/128/256 channels, batch norm, pooling), with
+  residual blocks so that StochasticDepth can skip them.
+* :func:`planar_mlp`: the [2, 20, 3, 1] ReLU/sigmoid network of seed 001.
+
+Builders take the paper's *keep probability*; Keras's Dropout takes ``rate = 1 - keep_prob``.
+"""
+
+import math
+import numbers
+
+import keras
+
+from keras_reg import layers as kr_layers
+from keras_reg import regularizers
+
+__all__ = [
+    "PAPER_REGULARIZERS",
+    "INITIALIZERS",
+    "paper_mlp",
+    "deeper_cnn",
+    "planar_mlp",
+    "kernel_initializer",
+]
+
+PAPER_REGULARIZERS = ("none", "l1", "l2", "dropout")
+
+# Named initializations for the paper's MLP (the paper does not state one):
+#   glorot_uniform: Keras's default for Dense, biases 0.
+#   tf1_truncated_normal: the TensorFlow 1.x MNIST tutorial habit (``tf.truncated_normal(shape,
+#       stddev=0.1)`` weights, ``tf.constant(0.1)`` biases) of code written for TF 1.13 as the paper was.
+INITIALIZERS = ("glorot_uniform", "tf1_truncated_normal")
+
+
+def kernel_initializer(name, seed=None):
+    """The (kernel, bias) initializers of a named initialization in :data:`INITIALIZERS`."""
+    if name == "glorot_uniform":
+        return keras.initializers.GlorotUniform(seed=seed), keras.initializers.Zeros()
+    if name == "tf1_truncated_normal":
+        return (
+            keras.initializers.TruncatedNormal(mean=0.0, stddev=0.1, seed=seed),
+            keras.initializers.Constant(0.1),
+        )
+    raise ValueError(
+        f"Invalid value received for argument `initializer`. Expected one of {INITIALIZERS}. "
+        f"Received: initializer={name!r}"
+    )
+
+
+def _check_keep_prob(keep_prob, name="keep_prob"):
+    ok = isinstance(keep_prob, numbers.Real) and not isinstance(keep_prob, bool)
+    if ok:
+        keep_prob = float(keep_prob)
+        ok = math.isfinite(keep_prob) and 0.0 < keep_prob <= 1.0
+    if not ok:
+        raise ValueError(
+            f"Invalid value received for argument `{name}`. Expected a keep probability in (0, 1]. "
+            f"Received: {name}={keep_prob!r}"
+        )
+    return keep_prob
+
+
+def _check_seed(seed):
+    if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
+        raise ValueError(
+            f"Invalid value received for argument `seed`. Expected an integer or None. Received: seed={seed!r}"
+        )
+
+
+def _penalty(regularizer, alpha):
+    if regularizer == "l1":
+        return regularizers.L1(alpha)
+    if regularizer == "l2":
+        return regularizers.L2(alpha)
+    return None
+
+
+def _dropout(keep_prob, seed, index):
+    # Distinct, reproducible seeds per Dropout layer when a model seed is given.
+    layer_seed = None if seed is None else seed * 1000 + index
+    return keras.layers.Dropout(rate=1.0 - keep_prob, seed=layer_seed, name=f"dropout_{index}")
+
+
+def paper_mlp(
+    regularizer="none",
+    alpha=0.0005,
+    keep_prob=0.5,
+    hidden_units=(1000, 500),
+    initializer="glorot_uniform",
+    seed=None,
+    name=None,
+):
+    """The paper's 784-1000-500-10 network: tanh hidden units, softmax output (paper Figure 9).
+
+    Args:
+        regularizer: one of ``"none"``, ``"l1"``, ``"l2"``, ``"dropout"`` (the paper's four cases).
+            L1 and L2 penalize the kernels of all three Dense layers (not the biases) with
+            :class:`keras_reg.regularizers.L1` / :class:`~keras_reg.regularizers.L2`; ``"dropout"``
+            puts a Dropout layer after each hidden layer.
+        alpha: penalty coefficient of L1/L2 (paper: 0.0005); unused otherwise.
+        keep_prob: probability of keeping a hidden unit in the Dropout case (paper: 0.5).
+        hidden_units: widths of the hidden layers (paper: 1000 and 500).
+        initializer: a name from :data:`INITIALIZERS`. The paper does not state its
+            initialization; the default is Keras's (Glorot-uniform kernels, zero biases).
+        seed: optional integer seed for the initializers and Dropout layers.
+        name: the model's name (default ``paper_mlp_<regularizer>``).
+
+    Returns:
+        An uncompiled ``keras.Model`` mapping (batch, 784) pixels in [0, 1] to (batch, 10) class
+        probabilities; 1,290,510 parameters with the paper's sizes.
+    """
+    if regularizer not in PAPER_REGULARIZERS:
+        raise ValueError(
+            "Invalid value received for argument `regularizer`. Expected one of "
+            f"{PAPER_REGULARIZERS}. Received: regularizer={regularizer!r}"
+        )
+    alpha = regularizers.validate_alpha(alpha)
+    keep_prob = _check_keep_prob(keep_prob)
+    _check_seed(seed)
+    if not hidden_units or any(
+        not isinstance(u, numbers.Integral) or isinstance(u, bool) or u < 1 for u in hidden_units
+    ):
+        raise ValueError(
+            "Invalid value received for argument `hidden_units`. Expected a non-empty sequence of "
+            f"positive integers. Received: hidden_units={hidden_units!r}"
+        )
+    penalty = _penalty(regularizer, alpha)
+
+    inputs = keras.Input(shape=(784,), name="pixels")  # (batch, 784), pixels in [0, 1]
+    x = inputs
+    for i, units in enumerate(hidden_units):
+        k_init, b_init = kernel_initializer(initializer, None if seed is None else seed + i)
+        x = keras.layers.Dense(
+            units,
+            activation="tanh",
+            kernel_initializer=k_init,
+            bias_initializer=b_init,
+            kernel_regularizer=penalty,
+            name=f"hidden_{i + 1}",
+        )(x)
+        if regularizer == "dropout":
+            x = _dropout(keep_prob, seed, i + 1)(x)
+    k_init, b_init = kernel_initializer(initializer, None if seed is None else seed + len(hidden_units))
+    outputs = keras.layers.Dense(
+        10,
+        activation="softmax",
+        kernel_initializer=k_init,
+        bias_initializer=b_init,
+        kernel_regularizer=penalty,
+        name="softmax",
+    )(x)  # (batch, 10)
+    return keras.Model(inputs, outputs, name=name or f"paper_mlp_{regularizer}")
+
+
+def _conv_bn_relu(x, filters, penalty, name):
+    x = keras.layers.Conv2D(
+        filters, 3, padding="same", use_bias=False, kernel_regularizer=penalty, name=f"{name}_conv"
+    )(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def deeper_cnn(
+    weight_decay=0.0,
+    dropout=0.0,
+    stochastic_depth=None,
+    decay_rule="huang",
+    filters=(64, 128, 256),
+    head_units=256,
+    seed=None,
+    name=None,
+):
+    """The DeeperCNN of seed 002, with residual blocks so that StochasticDepth can skip them.
+
+    Seed 002 stacks three 3x3 convolutions (64/128/256 channels, padding 1, batch norm, 2x2 max
+    pooling after each) and a fully connected head, and "skips conv1 with probability 0.2". A
+    convolution that changes the number of channels cannot fall back to the identity, so each
+    stage here is: a 3x3 conv that sets the channels (conv-BN-ReLU, never skipped), then a residual
+    block ``x + F(x)`` with F = conv-BN-ReLU-conv-BN of the same channels, then ReLU and 2x2 max
+    pooling. StochasticDepth gates F, so a skipped block is exactly the identity.
+
+    Args:
+        weight_decay: coefficient of :class:`keras_reg.regularizers.L2` on every conv and dense
+            kernel; with plain SGD this equals the ``weight_decay`` of seed 002's optimizer.
+        dropout: drop rate of the Dropout layer between the two dense layers of the head
+            (seed 002: 0.3); 0 leaves it out.
+        stochastic_depth: ``None`` (residual blocks always on) or the survival probability of the
+            deepest residual block; shallower blocks follow :func:`keras_reg.layers.linear_decay`.
+            Seed 002's "skip with probability 0.2" is ``stochastic_depth=0.8``.
+        decay_rule: ``"huang"`` or ``"linspace"``, see :func:`keras_reg.layers.linear_decay`.
+        filters: channels of the three stages.
+        head_units: width of the hidden dense layer of the head.
+        seed: optional integer seed for Dropout and StochasticDepth.
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Model`` from (batch, 28, 28, 1) images in [0, 1] to (batch, 10)
+        class probabilities.
+    """
+    weight_decay = regularizers.validate_alpha(weight_decay)
+    ok = isinstance(dropout, numbers.Real) and not isinstance(dropout, bool) and 0.0 <= dropout < 1.0
+    if not ok:
+        raise ValueError(
+            "Invalid value received for argument `dropout`. Expected a drop rate in [0, 1). "
+            f"Received: dropout={dropout!r}"
+        )
+    _check_seed(seed)
+    survival = [1.0] * len(filters)
+    if stochastic_depth is not None:
+        _check_keep_prob(stochastic_depth, "stochastic_depth")
+        survival = kr_layers.linear_decay(len(filters), stochastic_depth, decay_rule)
+    penalty = regularizers.L2(weight_decay) if weight_decay > 0 else None
+
+    inputs = keras.Input(shape=(28, 28, 1), name="image")
+    x = inputs
+    for stage, (channels, p) in enumerate(zip(filters, survival), start=1):
+        x = _conv_bn_relu(x, channels, penalty, f"stage{stage}_in")  # (batch, h, w, channels)
+        residual = _conv_bn_relu(x, channels, penalty, f"stage{stage}_res_a")
+        residual = keras.layers.Conv2D(
+            channels,
+            3,
+            padding="same",
+            use_bias=False,
+            kernel_regularizer=penalty,
+            name=f"stage{stage}_res_b_conv",
+        )(residual)
+        residual = keras.layers.BatchNormalization(name=f"stage{stage}_res_b_bn")(residual)
+        if stochastic_depth is None:
+            x = keras.layers.Add(name=f"stage{stage}_add")([x, residual])
+        else:
+            x = kr_layers.StochasticDepth(
+                p, seed=None if seed is None else seed * 1000 + 100 + stage, name=f"stage{stage}_sd"
+            )([x, residual])
+        x = keras.layers.ReLU(name=f"stage{stage}_out_relu")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"stage{stage}_pool")(x)  # 28 -> 14 -> 7 -> 3
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(head_units, activation="relu", kernel_regularizer=penalty, name="head")(x)
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, seed=None if seed is None else seed * 1000 + 200, name="head_dropout")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", kernel_regularizer=penalty, name="softmax")(x)
+    return keras.Model(inputs, outputs, name=name or "deeper_cnn")
+
+
+def planar_mlp(regularizer="none", alpha=0.0, keep_prob=1.0, seed=None, name=None):
+    """The [2, 20, 3, 1] network of seed 001: ReLU hidden units, a sigmoid output.
+
+    Args:
+        regularizer: ``"none"``, ``"l2"`` or ``"dropout"`` (seed 001's three models).
+        alpha: L2 coefficient of :class:`keras_reg.regularizers.L2` on the kernels. Seed 001's
+            cost adds ``lambd / (2 m) * sum W^2`` to a cross-entropy averaged over m examples,
+            which is ``alpha = lambd / m`` here.
+        keep_prob: keep probability of the Dropout after each hidden layer (seed 001: 0.86).
+        seed: optional integer seed for the initializers and Dropout layers.
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Model`` from (batch, 2) points to (batch, 1) probabilities of class 1.
+    """
+    if regularizer not in ("none", "l2", "dropout"):
+        raise ValueError(
+            "Invalid value received for argument `regularizer`. Expected one of "
+            f"('none', 'l2', 'dropout'). Received: regularizer={regularizer!r}"
+        )
+    alpha = regularizers.validate_alpha(alpha)
+    keep_prob = _check_keep_prob(keep_prob)
+    _check_seed(seed)
+    penalty = regularizers.L2(alpha) if regularizer == "l2" else None
+    inputs = keras.Input(shape=(2,), name="point")
+    x = inputs
+    for i, units in enumerate((20, 3), start=1):
+        x = keras.layers.Dense(
+            units,
+            activation="relu",
+            kernel_initializer=keras.initializers.HeNormal(seed=None if seed is None else seed + i),
+            kernel_regularizer=penalty,
+            name=f"hidden_{i}",
+        )(x)
+        if regularizer == "dropout" and keep_prob < 1.0:
+            x = _dropout(keep_prob, seed, i)(x)
+    outputs = keras.layers.Dense(
+        1,
+        activation="sigmoid",
+        kernel_initializer=keras.initializers.HeNormal(seed=None if seed is None else seed + 3),
+        kernel_regularizer=penalty,
+        name="sigmoid",
+    )(x)
+    return keras.Model(inputs, outputs, name=name or f"planar_mlp_{regularizer}")

@@ -1,0 +1,114 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_reg import layers, models, regularizers
+
+
+def _layers_of(model, cls):
+    return [layer for layer in model.layers if isinstance(layer, cls)]
+
+
+def test_paper_mlp_architecture_and_parameter_count():
+    model = models.paper_mlp()
+    # 784*1000 + 1000 + 1000*500 + 500 + 500*10 + 10 (paper Figure 9)
+    assert model.count_params() == 1_290_510
+    dense = _layers_of(model, keras.layers.Dense)
+    assert [d.units for d in dense] == [1000, 500, 10]
+    assert [d.activation.__name__ for d in dense] == ["tanh", "tanh", "softmax"]
+    out = model(np.zeros((3, 784), "float32"))
+    assert tuple(out.shape) == (3, 10)
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.sum(out, axis=1)), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name, cls", [("l1", regularizers.L1), ("l2", regularizers.L2)])
+def test_paper_mlp_penalizes_the_three_kernels_only(name, cls):
+    model = models.paper_mlp(name, alpha=0.001)
+    dense = _layers_of(model, keras.layers.Dense)
+    assert all(isinstance(d.kernel_regularizer, cls) and d.kernel_regularizer.alpha == 0.001 for d in dense)
+    assert all(d.bias_regularizer is None for d in dense)
+    assert len(model.losses) == 3
+    expected = sum(float(cls(0.001)(d.kernel)) for d in dense)
+    assert float(ops.sum(ops.stack(model.losses))) == pytest.approx(expected, rel=1e-5)
+    assert not _layers_of(model, keras.layers.Dropout)
+
+
+def test_paper_mlp_dropout_follows_each_hidden_layer_with_rate_one_minus_keep():
+    model = models.paper_mlp("dropout", keep_prob=0.8)
+    kinds = [type(layer).__name__ for layer in model.layers[1:]]
+    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert [d.rate for d in _layers_of(model, keras.layers.Dropout)] == pytest.approx([0.2, 0.2])
+    assert model.losses == []
+
+
+def test_paper_mlp_standard_has_no_regularization():
+    model = models.paper_mlp("none")
+    assert model.losses == [] and not _layers_of(model, keras.layers.Dropout)
+
+
+def test_paper_mlp_initializers():
+    tf1 = models.paper_mlp(initializer="tf1_truncated_normal", seed=0)
+    kernel = ops.convert_to_numpy(tf1.get_layer("hidden_1").kernel)
+    assert abs(kernel.std() - 0.1 * 0.8796) < 0.002  # truncated at 2 sigma: std factor 0.8796
+    assert np.abs(kernel).max() <= 0.2 + 1e-6
+    np.testing.assert_array_equal(ops.convert_to_numpy(tf1.get_layer("hidden_1").bias), np.float32(0.1))
+    glorot = ops.convert_to_numpy(models.paper_mlp(seed=0).get_layer("hidden_1").kernel)
+    assert np.abs(glorot).max() <= np.sqrt(6 / 1784) + 1e-6
+
+
+def test_paper_mlp_seed_makes_weights_reproducible():
+    a = models.paper_mlp(seed=3).get_weights()
+    b = models.paper_mlp(seed=3).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"regularizer": "l3"}, "regularizer"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"keep_prob": 0.0}, "keep_prob"),
+        ({"keep_prob": 1.01}, "keep_prob"),
+        ({"initializer": "he"}, "initializer"),
+        ({"hidden_units": (1000, 0)}, "hidden_units"),
+        ({"seed": "1"}, "seed"),
+    ],
+)
+def test_paper_mlp_refuses_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=rf"`{name}`"):
+        models.paper_mlp(**kwargs)
+
+
+def test_deeper_cnn_shapes_and_options():
+    plain = models.deeper_cnn()
+    assert tuple(plain(np.zeros((2, 28, 28, 1), "float32")).shape) == (2, 10)
+    assert plain.losses == [] and not _layers_of(plain, layers.StochasticDepth)
+    full = models.deeper_cnn(weight_decay=0.001, dropout=0.3, stochastic_depth=0.8, seed=0)
+    # Same architecture: the options add no parameters.
+    assert full.count_params() == plain.count_params() == 2_515_530
+    convs = _layers_of(full, keras.layers.Conv2D)
+    assert [c.filters for c in convs] == [64, 64, 64, 128, 128, 128, 256, 256, 256]
+    assert len(full.losses) == len(convs) + 2  # every conv and dense kernel
+    assert [d.rate for d in _layers_of(full, keras.layers.Dropout)] == [0.3]
+    sd = _layers_of(full, layers.StochasticDepth)
+    assert [s.survival_probability for s in sd] == pytest.approx(layers.linear_decay(3, 0.8))
+    assert len(_layers_of(full, keras.layers.BatchNormalization)) == 9
+    assert len(_layers_of(full, keras.layers.MaxPooling2D)) == 3
+
+
+def test_deeper_cnn_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="`dropout`"):
+        models.deeper_cnn(dropout=1.0)
+    with pytest.raises(ValueError, match="`stochastic_depth`"):
+        models.deeper_cnn(stochastic_depth=0.0)
+
+
+def test_planar_mlp_shapes_and_options():
+    model = models.planar_mlp()
+    assert [d.units for d in _layers_of(model, keras.layers.Dense)] == [20, 3, 1]
+    assert model.count_params() == 127
+    out = ops.convert_to_numpy(model(np.zeros((4, 2), "float32")))
+    assert out.shape == (4, 1) and np.all((out > 0) & (out < 1))
+    assert len(models.planar_mlp("l2", alpha=0.01).losses) == 3
+    assert [d.rate for d in _layers_of(models.planar_mlp("dropout", keep_prob=0.86), keras.layers.Dropout)] == pytest.approx([0.14, 0.14])
