@@ -1,0 +1,405 @@
+"""One training run: a :class:`~keras_reg.config.RunConfig` in, a run directory out (paper section 3).
+
+A run directory holds:
+
+* ``config.json``: the configuration and the environment (library versions, backend, devices).
+* ``history.csv``: one row per epoch (columns :data:`HISTORY_COLUMNS`; accuracies as fractions):
+  the training and test loss and accuracy measured after the epoch in inference mode on the whole
+  training and test sets (as the paper's Tables 1-2 imply), the penalty alpha * Omega(w), the mean
+  minibatch objective seen during the epoch (``step_loss``), and the epoch's wall time including
+  its evaluation (``seconds``).
+* ``checkpoint.npz``: every model and optimizer variable (the random-generator states of Dropout
+  included) and the history, written atomically after each epoch. It is the single source of
+  truth for resuming: a run killed at any moment restarts from its last completed epoch, and, as
+  the data order of each epoch is a function of (seed, epoch), ends with the same history.
+* ``model.keras`` (the trained model) and ``logs/`` (TensorBoard), at the end.
+
+Every file is written to a temporary name and renamed, so a kill never leaves half a file.
+"""
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from keras_reg.config import ConfigError, RunConfig
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "RunDirError",
+    "DivergenceError",
+    "train_and_evaluate",
+    "read_history",
+    "read_config",
+    "epoch_order",
+    "build_model",
+    "check_writable",
+]
+
+HISTORY_COLUMNS = (
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "test_loss",
+    "test_accuracy",
+    "penalty",
+    "step_loss",
+    "seconds",
+)
+CHECKPOINT = "checkpoint.npz"
+DIVERGENCE = "divergence.json"
+
+
+class RunDirError(ValueError):
+    """The run directory cannot be used (unwritable, or it holds a different run)."""
+
+
+class DivergenceError(RuntimeError):
+    """The loss became NaN or infinite; the history up to the previous epoch is kept."""
+
+    def __init__(self, message, epoch, step):
+        super().__init__(message)
+        self.epoch, self.step = epoch, step
+
+
+# --------------------------------------------------------------------------------------------------
+# Files
+
+
+def _atomic_write_bytes(path, data):
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_json(path, payload):
+    _atomic_write_bytes(path, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _write_history(run_dir, rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    for row in rows:
+        writer.writerow([int(row[0])] + [repr(float(v)) for v in row[1:]])
+    _atomic_write_bytes(Path(run_dir) / "history.csv", buffer.getvalue().encode())
+
+
+def read_history(run_dir):
+    """The history of a run directory as a dict of column name -> numpy array (empty if none)."""
+    path = Path(run_dir) / "history.csv"
+    if not path.exists():
+        return {name: np.zeros(0) for name in HISTORY_COLUMNS}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {name: np.array([float(r[name]) for r in rows]) for name in rows[0]} if rows else {
+        name: np.zeros(0) for name in HISTORY_COLUMNS
+    }
+
+
+def read_config(run_dir):
+    """The :class:`RunConfig` recorded in a run directory, or None."""
+    path = Path(run_dir) / "config.json"
+    if not path.exists():
+        return None
+    return RunConfig.from_dict(json.loads(path.read_text())["config"])
+
+
+def check_writable(run_dir):
+    """Raises :class:`RunDirError` unless ``run_dir`` can be created and written to."""
+    run_dir = Path(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=run_dir, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise RunDirError(f"cannot write to the output directory {run_dir}: {e.strerror or e}") from e
+
+
+def _environment():
+    import keras
+
+    backend = keras.backend.backend()
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "keras": keras.__version__}
+    for name in ("tensorflow", "jax", "torch"):
+        module = sys.modules.get(name)
+        if module is not None:
+            versions[name] = getattr(module, "__version__", "?")
+    import keras_reg
+
+    versions["keras_reg"] = keras_reg.__version__
+    try:
+        devices = [str(d) for d in keras.distribution.list_devices()]
+    except Exception:  # a backend without the distribution API
+        devices = []
+    return {
+        "backend": backend,
+        "devices": devices,
+        "versions": versions,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# The run directory's state
+
+
+@dataclasses.dataclass
+class _State:
+    rows: list
+    start_epoch: int
+    checkpoint: dict | None
+
+
+def _identity(config):
+    values = config.to_dict()
+    values.pop("epochs")
+    return values
+
+
+def _clear(run_dir):
+    for name in ("history.csv", CHECKPOINT, DIVERGENCE, "model.keras", "config.json"):
+        (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / "logs", ignore_errors=True)
+
+
+def _load_checkpoint(path):
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {name: f[name] for name in f.files}
+    except Exception as e:  # not expected: the checkpoint is written atomically
+        raise RunDirError(f"the checkpoint {path} cannot be read ({type(e).__name__}: {e}); pass --overwrite to start again") from e
+
+
+def _prepare(run_dir, config, overwrite, log):
+    check_writable(run_dir)
+    existing = read_config(run_dir) if (run_dir / "config.json").exists() else None
+    if existing is not None and not overwrite:
+        mine, theirs = _identity(config), _identity(existing)
+        diffs = [f"{k}: {theirs[k]!r} there, {mine[k]!r} here" for k in mine if mine[k] != theirs[k]]
+        if existing.epochs > config.epochs:
+            diffs.append(f"epochs: {existing.epochs} there, {config.epochs} here")
+        if diffs:
+            raise RunDirError(
+                f"{run_dir} holds a run with a different configuration ({'; '.join(diffs)}); "
+                "choose another directory or pass --overwrite to replace it"
+            )
+    if overwrite:
+        _clear(run_dir)
+    checkpoint_path = run_dir / CHECKPOINT
+    if checkpoint_path.exists():
+        checkpoint = _load_checkpoint(checkpoint_path)
+        rows = [list(r) for r in checkpoint["history"]]
+        return _State(rows, int(checkpoint["epoch"]), checkpoint)
+    history = read_history(run_dir)
+    rows = [list(r) for r in zip(*(history[c] for c in HISTORY_COLUMNS))] if len(history["epoch"]) else []
+    if len(rows) >= config.epochs:
+        return _State(rows[: config.epochs], config.epochs, None)  # finished (e.g. committed results)
+    if rows:
+        log(f"{run_dir}: {len(rows)} epochs of history but no checkpoint to resume from; starting again at epoch 1")
+    return _State([], 0, None)
+
+
+# --------------------------------------------------------------------------------------------------
+# Training
+
+
+def epoch_order(seed, epoch, num_examples):
+    """The order of the training examples in ``epoch`` (1-based): a function of (seed, epoch) only."""
+    return np.random.default_rng([seed, epoch]).permutation(num_examples).astype(np.int32)
+
+
+def build_model(config):
+    """The compiled paper MLP of a config (the protocol's loss and initialization, SGD)."""
+    import keras
+
+    from keras_reg import losses, models
+
+    alpha = config.alpha * (2.0 if config.regularizer == "l2" and config.l2_form == "full" else 1.0)
+    model = models.paper_mlp(
+        config.regularizer, alpha=alpha, keep_prob=config.keep_prob, initializer=config.initializer, seed=config.seed
+    )
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=config.learning_rate), loss=losses.get(config.loss))
+    return model
+
+
+def _restore(model, checkpoint):
+    model_vars, opt_vars = model.variables, model.optimizer.variables
+    saved_model = [checkpoint[f"model_{i}"] for i in range(int(checkpoint["num_model"]))]
+    saved_opt = [checkpoint[f"optimizer_{i}"] for i in range(int(checkpoint["num_optimizer"]))]
+    if len(saved_model) != len(model_vars) or any(tuple(a.shape) != tuple(v.shape) for a, v in zip(saved_model, model_vars)):
+        raise RunDirError("the checkpoint does not fit this model; pass --overwrite to start again")
+    for v, value in zip(model_vars, saved_model):
+        v.assign(value)
+    for v, value in zip(opt_vars, saved_opt):
+        v.assign(value)
+
+
+def _save_checkpoint(run_dir, model, epoch, rows):
+    import keras
+
+    arrays = {"epoch": np.int64(epoch), "history": np.array(rows, dtype=np.float64).reshape(len(rows), len(HISTORY_COLUMNS))}
+    model_vars, opt_vars = model.variables, model.optimizer.variables
+    arrays["num_model"], arrays["num_optimizer"] = np.int64(len(model_vars)), np.int64(len(opt_vars))
+    for prefix, variables in (("model", model_vars), ("optimizer", opt_vars)):
+        for i, v in enumerate(variables):
+            arrays[f"{prefix}_{i}"] = keras.ops.convert_to_numpy(v.value)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    _atomic_write_bytes(Path(run_dir) / CHECKPOINT, buffer.getvalue())
+
+
+def _save_model(run_dir, model):
+    partial = Path(run_dir) / ".model.partial.keras"
+    model.save(partial)
+    os.replace(partial, Path(run_dir) / "model.keras")
+
+
+def _callbacks(run_dir, model, extra, log):
+    import keras
+
+    callbacks = list(extra)
+    try:
+        import tensorflow  # noqa: F401  (TensorBoard's event files are written with tf.summary)
+
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(Path(run_dir) / "logs"), write_graph=False))
+    except ImportError:
+        log("TensorFlow is not installed: no TensorBoard logs for this run")
+    return keras.callbacks.CallbackList(callbacks, model=model)
+
+
+def _subset(datasets, config):
+    from keras_reg import data
+
+    (x_train, y_train), (x_test, y_test) = datasets
+    for name, wanted, available in (
+        ("train_examples", config.train_examples, len(x_train)),
+        ("test_examples", config.test_examples, len(x_test)),
+    ):
+        if wanted > available:
+            raise ConfigError(name, wanted, f"at most the {available} examples available")
+    n, m = config.train_examples, config.test_examples
+    return (data.to_mlp_inputs(x_train[:n]), np.asarray(y_train[:n])), (data.to_mlp_inputs(x_test[:m]), np.asarray(y_test[:m]))
+
+
+def _progress(config, row):
+    epoch, train_loss, train_acc, test_loss, test_acc, penalty, _, seconds = row
+    width = len(str(config.epochs))
+    return (
+        f"epoch {int(epoch):{width}d}/{config.epochs}  train loss {train_loss:.4f} acc {100 * train_acc:6.2f}%  "
+        f"test loss {test_loss:.4f} acc {100 * test_acc:6.2f}%  penalty {penalty:.4f}  {seconds:5.2f} s"
+    )
+
+
+def _divergence(run_dir, config, epoch, step, what):
+    message = (
+        f"training diverged at epoch {epoch}, step {step}: {what}. The {epoch - 1} completed epoch(s) are kept "
+        f"in {run_dir}. Try a smaller --learning_rate (now {config.learning_rate})"
+        + (f" or a smaller --alpha (now {config.alpha})" if config.regularizer in ("l1", "l2") else "")
+        + "."
+    )
+    _write_json(Path(run_dir) / DIVERGENCE, {"epoch": epoch, "step": step, "reason": what, "message": message})
+    return DivergenceError(message, epoch, step)
+
+
+def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callbacks=(), log=print):
+    """Trains the paper MLP of ``config`` and records it in ``run_dir``; resumes a partial run.
+
+    Args:
+        config: a :class:`~keras_reg.config.RunConfig`.
+        run_dir: the run directory (created if needed).
+        datasets: optional ``(x_train, y_train), (x_test, y_test)`` in the layout of
+            ``keras.datasets.mnist`` to use instead of :func:`keras_reg.data.load_mnist` (a hook for
+            tests and other data).
+        overwrite: replace a run directory that holds a run with another configuration.
+        callbacks: extra Keras callbacks; each gets ``on_epoch_end`` with the history row.
+        log: where progress lines go.
+
+    Returns:
+        A dict: ``run_dir``, ``epochs`` (completed), ``resumed_from`` (the epoch training started
+        after), ``trained`` (whether any epoch ran now) and ``final`` (the last history row as a dict).
+
+    Raises:
+        ConfigError: a setting is out of range (before anything is loaded or built).
+        RunDirError: the directory is unwritable or holds a different run.
+        DivergenceError: the loss became NaN or infinite.
+        keras_reg.data.DataError: MNIST could not be had.
+    """
+    config = config.validate()
+    run_dir = Path(run_dir)
+    state = _prepare(run_dir, config, overwrite, log)
+
+    def stats(trained):
+        final = dict(zip(HISTORY_COLUMNS, state.rows[-1])) if state.rows else {}
+        return {"run_dir": str(run_dir), "epochs": len(state.rows), "resumed_from": state.start_epoch, "trained": trained, "final": final}
+
+    if state.start_epoch >= config.epochs:
+        log(f"{run_dir}: already finished ({config.epochs} epochs)")
+        return stats(False)
+
+    if datasets is None:
+        from keras_reg import data
+
+        datasets = data.load_mnist(config.data_source)
+    (x_train, y_train), (x_test, y_test) = _subset(datasets, config)
+
+    import keras
+
+    from keras_reg import engine
+
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config)
+    trainer = engine.make_engine(model, config.batch_size)
+    if state.checkpoint is not None:
+        _restore(model, state.checkpoint)
+        log(f"{run_dir}: resuming after epoch {state.start_epoch}")
+    _write_json(run_dir / "config.json", {"config": config.to_dict(), "environment": _environment()})
+    (run_dir / DIVERGENCE).unlink(missing_ok=True)
+    x, y = trainer.put(x_train, y_train)
+    xt, yt = trainer.put(x_test, y_test)
+
+    callback_list = _callbacks(run_dir, model, callbacks, log)
+    callback_list.on_train_begin()
+    for epoch in range(state.start_epoch + 1, config.epochs + 1):
+        callback_list.on_epoch_begin(epoch - 1)
+        start = time.perf_counter()
+        result = trainer.train_epoch(x, y, epoch_order(config.seed, epoch, len(x_train)))
+        if result.diverged_at is not None:
+            raise _divergence(run_dir, config, epoch, result.diverged_at, "the minibatch loss became NaN or infinite")
+        train_loss, train_accuracy = trainer.evaluate(x, y)
+        test_loss, test_accuracy = trainer.evaluate(xt, yt)
+        penalty = trainer.penalty()
+        seconds = time.perf_counter() - start
+        row = [epoch, train_loss, train_accuracy, test_loss, test_accuracy, penalty, result.step_loss, seconds]
+        if not all(math.isfinite(v) for v in row):
+            raise _divergence(run_dir, config, epoch, result.steps, "the loss after the epoch is NaN or infinite")
+        state.rows.append(row)
+        _save_checkpoint(run_dir, model, epoch, state.rows)
+        _write_history(run_dir, state.rows)
+        callback_list.on_epoch_end(epoch - 1, dict(zip(HISTORY_COLUMNS[1:], row[1:])))
+        log(_progress(config, row))
+    _save_model(run_dir, model)
+    callback_list.on_train_end()
+    return stats(True)

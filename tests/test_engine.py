@@ -1,0 +1,109 @@
+"""The compiled epoch against Keras's own per-batch training, step for step; divergence; Dropout's statistics."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_reg import engine, losses, models
+
+
+def _data(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n).astype(np.int32)
+    return x, y
+
+
+def _compiled(regularizer, loss="cross_entropy", alpha=0.01, lr=0.1):
+    model = models.paper_mlp(regularizer, alpha=alpha, keep_prob=0.7, hidden_units=(32, 16), seed=3)
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss=losses.get(loss))
+    return model
+
+
+@pytest.mark.parametrize("regularizer", ["none", "l1", "l2", "dropout"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "double_softmax"])
+def test_epoch_equals_keras_train_on_batch_step_for_step(regularizer, loss):
+    # The reference: Keras's own train_on_batch on the same batches, penalties through model.losses.
+    x, y = _data()
+    order = np.random.default_rng(1).permutation(len(x)).astype(np.int32)
+    fast, reference = _compiled(regularizer, loss), _compiled(regularizer, loss)
+    trainer = engine.make_engine(fast, batch_size=40)
+    result = trainer.train_epoch(*trainer.put(x, y), order)
+    objectives = []
+    for step in range(len(x) // 40):
+        batch = order[step * 40 : (step + 1) * 40]
+        objectives.append(float(reference.train_on_batch(x[batch], y[batch])))
+    assert result.steps == 6 and result.diverged_at is None
+    for a, b in zip(fast.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+    # train_on_batch returns each batch's objective (data loss + penalties); ours is their mean.
+    assert result.step_loss == pytest.approx(np.mean(objectives), rel=1e-4)
+
+
+def test_a_remainder_shorter_than_a_batch_is_left_out():
+    x, y = _data(250)
+    model = _compiled("none")
+    trainer = engine.make_engine(model, batch_size=40)
+    assert trainer.train_epoch(*trainer.put(x, y), np.arange(250, dtype=np.int32)).steps == 6
+
+
+def test_nan_input_stops_the_epoch_at_that_step_and_keeps_earlier_updates():
+    x, y = _data()
+    x[100] = np.nan  # in the third batch of 40 (1-based step 3)
+    model = _compiled("l2")
+    before = [w.copy() for w in model.get_weights()]
+    trainer = engine.make_engine(model, batch_size=40)
+    result = trainer.train_epoch(*trainer.put(x, y), np.arange(len(x), dtype=np.int32))
+    assert result.diverged_at == 3 and result.steps == 2
+    after = model.get_weights()
+    assert all(np.all(np.isfinite(w)) for w in after)  # the NaN step was not applied
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after))  # the first two were
+
+
+def test_evaluate_matches_numpy_on_the_model_outputs():
+    x, y = _data(130)
+    model = _compiled("dropout")  # Dropout must be off in evaluation
+    trainer = engine.make_engine(model, batch_size=40, eval_batch_size=50)  # 50 + 50 + 30
+    loss, accuracy = trainer.evaluate(*trainer.put(x, y))
+    probabilities = ops.convert_to_numpy(model(x, training=False))
+    assert accuracy == pytest.approx(np.mean(probabilities.argmax(1) == y))
+    assert loss == pytest.approx(np.mean(-np.log(probabilities[np.arange(130), y])), rel=1e-4)
+
+
+def test_penalty_is_the_sum_of_the_regularizers():
+    model = _compiled("l1", alpha=0.003)
+    trainer = engine.make_engine(model, batch_size=40)
+    expected = sum(0.003 * np.abs(w).sum() for w in (model.get_layer(n).kernel.numpy() for n in ("hidden_1", "hidden_2", "softmax")))
+    assert trainer.penalty() == pytest.approx(expected, rel=1e-5)
+
+
+def test_uncompiled_model_is_refused():
+    with pytest.raises(ValueError, match="compiled"):
+        engine.make_engine(models.paper_mlp(hidden_units=(4,)), batch_size=10)
+
+
+def test_dropout_keeps_units_with_the_keep_probability_inside_a_compiled_loop():
+    # The trainer relies on keras.layers.Dropout inside a compiled loop (tf.function on TensorFlow,
+    # jax.jit on JAX). Over n = 200,000 units the kept fraction has std sqrt(p(1-p)/n) ~ 0.001;
+    # the test allows 5 of them, and checks the 1/p scaling of kept units exactly.
+    keep = 0.3
+    model = keras.Sequential([keras.Input((200,)), keras.layers.Dropout(1 - keep, seed=11)])
+    ones = ops.ones((1000, 200))
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        out = tf.function(lambda: model(ones, training=True))().numpy()
+    else:  # as the JAX trainer calls it: stateless, under jit
+        import jax
+
+        call = jax.jit(lambda ntv: model.stateless_call([], ntv, ones, training=True)[0])
+        out = np.asarray(call([v.value for v in model.non_trainable_variables]))
+    kept = out != 0
+    assert abs(kept.mean() - keep) < 5 * math.sqrt(keep * (1 - keep) / kept.size)
+    np.testing.assert_allclose(out[kept], 1 / keep, rtol=1e-6)
+    # Columns and rows are not correlated: each row's kept count is binomial(200, keep).
+    per_row = kept.sum(axis=1)
+    assert abs(per_row.std() - math.sqrt(200 * keep * (1 - keep))) < 0.6

@@ -1,0 +1,135 @@
+"""train_and_evaluate end to end on a few hundred examples, through the data-injection hook."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from keras_reg import training
+from keras_reg.config import ConfigError, make_config
+
+
+def _datasets(n_train=300, n_test=100, seed=0):
+    rng = np.random.default_rng(seed)
+    # Two visibly different kinds of image so that the small net learns something.
+    y = rng.integers(0, 10, n_train + n_test).astype(np.uint8)
+    x = rng.integers(0, 40, (n_train + n_test, 28, 28)).astype(np.uint8)
+    x[np.arange(len(y)), y, :] = 255  # row y lit
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+
+
+def _config(**overrides):
+    values = dict(regularizer="l2", epochs=2, train_examples=300, test_examples=100, batch_size=50, learning_rate=0.1, seed=1)
+    return make_config("paper", **{**values, **overrides})
+
+
+def _quiet(*args):
+    pass
+
+
+def test_run_directory_holds_config_history_model_and_logs(tmp_path):
+    config = _config()
+    stats = training.train_and_evaluate(config, tmp_path, datasets=_datasets(), log=_quiet)
+    assert stats["epochs"] == 2 and stats["trained"] and stats["resumed_from"] == 0
+    history = training.read_history(tmp_path)
+    assert tuple(history) == training.HISTORY_COLUMNS
+    assert list(history["epoch"]) == [1, 2]
+    for column in ("train_accuracy", "test_accuracy"):
+        assert np.all((history[column] >= 0) & (history[column] <= 1))
+    assert np.all(history["penalty"] > 0) and np.all(history["seconds"] > 0)
+    assert history["train_accuracy"][-1] > 0.5  # it learned
+    recorded = json.loads((tmp_path / "config.json").read_text())
+    assert training.read_config(tmp_path) == config
+    assert recorded["environment"]["backend"] == keras.backend.backend()
+    assert recorded["environment"]["versions"]["keras"] == keras.__version__
+    assert stats["final"]["test_accuracy"] == history["test_accuracy"][-1]
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    assert model.count_params() == 1_290_510
+    if keras.backend.backend() == "tensorflow":
+        assert any((tmp_path / "logs").rglob("events.out.tfevents.*"))
+
+
+def test_training_accuracy_is_measured_in_inference_mode_on_the_whole_set(tmp_path):
+    config = _config(regularizer="dropout", epochs=1)
+    datasets = _datasets()
+    training.train_and_evaluate(config, tmp_path, datasets=datasets, log=_quiet)
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    from keras_reg.data import to_mlp_inputs
+
+    (x, y), _ = datasets
+    predicted = keras.ops.convert_to_numpy(model(to_mlp_inputs(x), training=False)).argmax(1)
+    assert training.read_history(tmp_path)["train_accuracy"][0] == pytest.approx(np.mean(predicted == y))
+
+
+def test_same_seed_gives_identical_histories(tmp_path):
+    for name in ("a", "b"):
+        training.train_and_evaluate(_config(regularizer="dropout", epochs=3), tmp_path / name, datasets=_datasets(), log=_quiet)
+    a, b = training.read_history(tmp_path / "a"), training.read_history(tmp_path / "b")
+    for column in training.HISTORY_COLUMNS[:-1]:  # all but the wall time
+        np.testing.assert_array_equal(a[column], b[column])
+
+
+def test_interrupted_run_resumes_to_the_same_history(tmp_path):
+    class StopAfterEpoch2(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    config = _config(regularizer="dropout", epochs=4)
+    training.train_and_evaluate(config, tmp_path / "whole", datasets=_datasets(), log=_quiet)
+    with pytest.raises(KeyboardInterrupt):
+        training.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), callbacks=[StopAfterEpoch2()], log=_quiet)
+    assert len(training.read_history(tmp_path / "cut")["epoch"]) == 2
+    stats = training.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), log=_quiet)
+    assert stats["resumed_from"] == 2 and stats["epochs"] == 4
+    whole, cut = training.read_history(tmp_path / "whole"), training.read_history(tmp_path / "cut")
+    for column in training.HISTORY_COLUMNS[:-1]:
+        np.testing.assert_array_equal(whole[column], cut[column])
+
+
+def test_finished_run_is_reused_and_a_longer_one_extends_it(tmp_path):
+    training.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), log=_quiet)
+    again = training.train_and_evaluate(_config(epochs=2), tmp_path, datasets=None, log=_quiet)  # no data needed
+    assert not again["trained"] and again["epochs"] == 2
+    longer = training.train_and_evaluate(_config(epochs=3), tmp_path, datasets=_datasets(), log=_quiet)
+    assert longer["resumed_from"] == 2 and list(training.read_history(tmp_path)["epoch"]) == [1, 2, 3]
+
+
+def test_different_configuration_is_refused_unless_overwrite(tmp_path):
+    training.train_and_evaluate(_config(), tmp_path, datasets=_datasets(), log=_quiet)
+    with pytest.raises(training.RunDirError, match=r"different configuration \(learning_rate: 0.1 there, 0.2 here\).*--overwrite"):
+        training.train_and_evaluate(_config(learning_rate=0.2), tmp_path, datasets=_datasets(), log=_quiet)
+    with pytest.raises(training.RunDirError, match="epochs: 2 there, 1 here"):
+        training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
+    stats = training.train_and_evaluate(_config(learning_rate=0.2), tmp_path, datasets=_datasets(), overwrite=True, log=_quiet)
+    assert stats["resumed_from"] == 0 and training.read_config(tmp_path).learning_rate == 0.2
+
+
+def test_divergence_stops_keeps_history_and_writes_the_reason(tmp_path):
+    with pytest.raises(training.DivergenceError) as info:
+        training.train_and_evaluate(_config(learning_rate=1e10, epochs=3), tmp_path, datasets=_datasets(), log=_quiet)
+    assert info.value.epoch == 1 and "--learning_rate" in str(info.value) and "\n" not in str(info.value)
+    reason = json.loads((tmp_path / training.DIVERGENCE).read_text())
+    assert reason["epoch"] == 1 and reason["step"] >= 1
+    assert not (tmp_path / "model.keras").exists()
+
+
+def test_subset_larger_than_the_data_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="train_examples"):
+        training.train_and_evaluate(_config(train_examples=301), tmp_path, datasets=_datasets(), log=_quiet)
+
+
+def test_unwritable_directory_is_refused_before_any_data_is_loaded(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(training.RunDirError, match="cannot write"):
+        training.train_and_evaluate(_config(), blocker / "run", datasets=None, log=_quiet)
+
+
+def test_epoch_order_depends_on_seed_and_epoch_only():
+    a = training.epoch_order(3, 5, 1000)
+    np.testing.assert_array_equal(a, training.epoch_order(3, 5, 1000))
+    assert sorted(a) == list(range(1000))
+    assert not np.array_equal(a, training.epoch_order(3, 6, 1000))
+    assert not np.array_equal(a, training.epoch_order(4, 5, 1000))
