@@ -21,12 +21,12 @@ def fail(program, message, status):
     return status
 
 
-def flags_parser(program):
+def flags_parser(program, fv=None):
     """An absl ``flags_parser`` that reports a bad flag on one line and exits with status 2."""
 
     def parse(argv):
         try:
-            return flags.FLAGS(argv)
+            return (fv or flags.FLAGS)(argv)
         except flags.Error as e:
             sys.exit(fail(program, f"{e} (see --helpfull)", EXIT["usage"]))
 
@@ -213,3 +213,42 @@ def run_figures(fv, argv, program="make_figures.py"):
     for path in paths:
         print(f"wrote {path}")
     return EXIT["ok"]
+
+
+def define_benchmark_flags(fv):
+    flags.DEFINE_integer("epochs", 5, "Epochs timed per path and case (the first is a warm-up and not counted).", flag_values=fv)
+    flags.DEFINE_enum("protocol", "paper", list(cfg.PROTOCOLS), "The protocol whose model is timed.", flag_values=fv)
+    flags.DEFINE_list("cases", ["standard", "l1", "l2", "dropout"], "Which of the paper's cases to time.", flag_values=fv)
+    flags.DEFINE_integer("matmul_size", 2048, "Side of the square float32 matrix product that measures the limit.", flag_values=fv)
+    flags.DEFINE_string("json_out", "results/benchmark.json", "Where the results go as JSON.", flag_values=fv)
+    flags.DEFINE_string("data_source", "auto", "Where MNIST comes from (see train.py --helpfull).", flag_values=fv)
+
+
+def run_benchmark(fv, argv, program="benchmark.py"):
+    """benchmark.py: plain Keras vs the trainer, per case, with the matmul limit."""
+    from keras_reg import paper
+
+    if len(argv) > 1:
+        return fail(program, f"unexpected arguments {argv[1:]}", EXIT["usage"])
+    unknown = [c for c in fv.cases if c not in paper.CASES]
+    if unknown or not fv.cases:
+        return fail(program, f"Invalid value received for `cases`. Expected some of {', '.join(paper.CASES)}. Received: cases={fv.cases!r}", EXIT["usage"])
+    if fv.epochs < 2:
+        return fail(program, f"Invalid value received for `epochs`. Expected an integer >= 2 (the first is a warm-up). Received: epochs={fv.epochs}", EXIT["usage"])
+    if fv.matmul_size < 64:
+        return fail(program, f"Invalid value received for `matmul_size`. Expected an integer >= 64. Received: matmul_size={fv.matmul_size}", EXIT["usage"])
+
+    def work():
+        import json
+
+        from keras_reg import benchmark, data, experiments, report
+
+        configs = {case: experiments.paper_case(case, fv.protocol, data_source=fv.data_source) for case in fv.cases}
+        results = benchmark.run(configs, data.load_mnist(fv.data_source), fv.epochs, fv.matmul_size)
+        text = benchmark.table(results)
+        print(text)
+        report.write_text(fv.json_out, json.dumps(results, indent=2) + "\n")
+        print(f"wrote {fv.json_out}")
+        return EXIT["ok"]
+
+    return guarded(program, work)

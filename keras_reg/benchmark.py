@@ -1,0 +1,153 @@
+"""Seconds per epoch of the plain Keras path and of keras_reg's trainer, and the hardware's limit.
+
+An *epoch* here is what the reproduction does per epoch: one pass of SGD over the 60,000 training
+images in batches of 100, then inference over the whole training set and the 10,000 test images.
+
+* The plain path: ``model.fit(x, y, batch_size=100, epochs=1)`` then ``model.evaluate`` on the
+  training and the test set, with Keras's defaults (its evaluation batch size is 32).
+* The trainer: :mod:`keras_reg.engine` (one compiled call per epoch, evaluation in batches of
+  10,000).
+
+Both train the same model (the paper MLP of the protocol) from the same weights, and their epochs
+are timed alternately, so that a drift in the machine's speed touches both. The hardware's limit is
+the throughput of one large float32 matrix product on the same backend, measured in the same run;
+the fraction of the limit is (the epoch's floating-point work / its seconds) / that throughput.
+"""
+
+import time
+
+import numpy as np
+
+__all__ = ["epoch_flops", "matmul_throughput", "benchmark_case", "run"]
+
+
+def epoch_flops(units=(784, 1000, 500, 10), train_examples=60000, eval_examples=70000):
+    """(training, evaluation) floating-point operations of one epoch of an MLP with these widths.
+
+    Per example, the forward pass costs 2 * sum(n_in * n_out); training adds the weight gradients
+    (as much again) and the input gradients of every layer but the first.
+    """
+    macs = [a * b for a, b in zip(units[:-1], units[1:])]
+    forward = 2 * sum(macs)
+    train = forward + 2 * sum(macs) + 2 * sum(macs[1:])
+    return train * train_examples, forward * eval_examples
+
+
+def matmul_throughput(size=2048, repeats=12):
+    """Median FLOP/s of a (size x size) @ (size x size) float32 product on the current backend."""
+    import keras
+    from keras import ops
+
+    rng = np.random.default_rng(0)
+    a = ops.convert_to_tensor(rng.random((size, size), dtype=np.float32))
+    b = ops.convert_to_tensor(rng.random((size, size), dtype=np.float32))
+    if keras.backend.backend() == "jax":
+        import jax
+
+        product = jax.jit(lambda p, q: p @ q)
+    else:
+        product = ops.matmul
+    ops.convert_to_numpy(product(a, b)[0, 0])  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ops.convert_to_numpy(product(a, b)[0, 0])
+        times.append(time.perf_counter() - start)
+    return 2.0 * size**3 / float(np.median(times))
+
+
+def _plain_epoch(model, x, y, x_test, y_test):
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=100, epochs=1, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    model.evaluate(x_test, y_test, verbose=0)
+    return time.perf_counter() - start
+
+
+def benchmark_case(config, datasets, epochs=5, log=print):
+    """Alternately timed epochs of both paths for one RunConfig; returns a dict of medians (after the first)."""
+    import keras
+
+    from keras_reg import engine, training
+    from keras_reg.data import to_mlp_inputs
+
+    (x, y), (x_test, y_test) = datasets
+    x, x_test = to_mlp_inputs(x), to_mlp_inputs(x_test)
+    y, y_test = np.asarray(y, np.int32), np.asarray(y_test, np.int32)
+    keras.utils.set_random_seed(config.seed)
+    plain, fast = training.build_model(config), training.build_model(config)
+    fast.set_weights(plain.get_weights())
+    trainer = engine.make_engine(fast, config.batch_size)
+    xd, yd = trainer.put(x, y)
+    xtd, ytd = trainer.put(x_test, y_test)
+    plain_times, fast_times = [], []
+    for epoch in range(1, epochs + 1):
+        plain_times.append(_plain_epoch(plain, x, y, x_test, y_test))
+        start = time.perf_counter()
+        trainer.train_epoch(xd, yd, training.epoch_order(config.seed, epoch, len(x)))
+        trainer.evaluate(xd, yd)
+        trainer.evaluate(xtd, ytd)
+        fast_times.append(time.perf_counter() - start)
+        log(f"  {config.regularizer:8s} epoch {epoch}: plain {plain_times[-1]:6.2f} s, trainer {fast_times[-1]:6.2f} s")
+    plain_s, fast_s = float(np.median(plain_times[1:])), float(np.median(fast_times[1:]))
+    ratios = [p / f for p, f in zip(plain_times[1:], fast_times[1:])]
+    return {
+        "plain_seconds": plain_s,
+        "trainer_seconds": fast_s,
+        "speedup": float(np.median(ratios)),
+        "plain_epochs": plain_times,
+        "trainer_epochs": fast_times,
+    }
+
+
+def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
+    """Benchmarks {case: RunConfig}; returns a JSON-ready dict (limit, per-case results, projection)."""
+    import os
+    import platform
+
+    import keras
+
+    train_flops, eval_flops = epoch_flops()
+    limit_before = matmul_throughput(matmul_size)
+    log(f"matmul throughput {limit_before / 1e9:.1f} GFLOP/s ({matmul_size}^3 float32, {keras.backend.backend()})")
+    cases = {}
+    for case, config in configs.items():
+        result = benchmark_case(config, datasets, epochs, log)
+        cases[case] = result
+    limit_after = matmul_throughput(matmul_size)
+    limit = max(limit_before, limit_after)  # the conservative choice: the higher limit
+    for result in cases.values():
+        achieved = (train_flops + eval_flops) / result["trainer_seconds"]
+        result["trainer_gflops"] = achieved / 1e9
+        result["fraction_of_limit"] = achieved / limit
+    total = sum(100 * r["trainer_seconds"] for r in cases.values())
+    return {
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count()},
+        "backend": keras.backend.backend(),
+        "epoch_flops": {"train": train_flops, "eval": eval_flops},
+        "matmul_gflops": {"before": limit_before / 1e9, "after": limit_after / 1e9, "limit": limit / 1e9},
+        "epochs_timed": epochs,
+        "cases": cases,
+        "projected_reproduction_seconds": total,
+    }
+
+
+def table(results):
+    """The benchmark as a Markdown table."""
+    lines = [
+        f"Backend {results['backend']}; matmul limit {results['matmul_gflops']['limit']:.1f} GFLOP/s "
+        f"(2048^3 float32, before/after {results['matmul_gflops']['before']:.1f}/{results['matmul_gflops']['after']:.1f}); "
+        f"epoch work {results['epoch_flops']['train'] / 1e12:.3f} + {results['epoch_flops']['eval'] / 1e12:.3f} TFLOP "
+        f"(training + evaluation); medians of {results['epochs_timed'] - 1} epochs after the first.",
+        "",
+        "| case | plain Keras (s/epoch) | keras_reg trainer (s/epoch) | speed-up | trainer GFLOP/s | fraction of limit |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for case, r in results["cases"].items():
+        lines.append(
+            f"| {case} | {r['plain_seconds']:.2f} | {r['trainer_seconds']:.2f} | {r['speedup']:.2f}x | "
+            f"{r['trainer_gflops']:.1f} | {100 * r['fraction_of_limit']:.0f}% |"
+        )
+    minutes = results["projected_reproduction_seconds"] / 60
+    lines += ["", f"Projected full reproduction (4 cases x 100 epochs): {minutes:.1f} minutes."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,206 @@
+"""The scripts: flags into a config, bad input refused with one line, data errors end to end, kill -9 and resume."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from absl import flags
+
+from keras_reg import cli, training
+from keras_reg.config import RunConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+
+
+def _flags(argv, define=cli.define_train_flags, program="train.py"):
+    fv = flags.FlagValues()
+    define(fv)
+    cli.flags_parser(program, fv)(["prog", *argv])
+    return fv
+
+
+def test_flags_round_trip_into_the_config():
+    fv = _flags(["--regularizer=l1", "--alpha=0.001", "--keep_prob=0.8", "--learning_rate=0.25", "--batch_size=50",
+                 "--epochs=7", "--seed=3", "--train_examples=1000", "--test_examples=500", "--protocol=textbook",
+                 "--loss=binary_per_class", "--initializer=tf1_truncated_normal", "--l2_form=full", "--data_source=cache"])
+    assert cli.train_config(fv) == RunConfig(
+        regularizer="l1", alpha=0.001, keep_prob=0.8, learning_rate=0.25, batch_size=50, epochs=7, seed=3,
+        train_examples=1000, test_examples=500, protocol="custom", loss="binary_per_class",
+        initializer="tf1_truncated_normal", l2_form="full", data_source="cache",
+    )
+
+
+def test_protocol_defaults_fill_what_the_flags_leave_out():
+    from keras_reg.config import PROTOCOLS
+
+    for name, protocol in PROTOCOLS.items():
+        config = cli.train_config(_flags([f"--protocol={name}"]))
+        assert config.protocol == name
+        assert (config.loss, config.initializer, config.batch_size, config.l2_form) == (
+            protocol.loss, protocol.initializer, protocol.batch_size, protocol.l2_form)
+    assert RunConfig() == cli.train_config(_flags([]))  # RunConfig's defaults are the paper protocol
+
+
+BAD_CONFIG_FLAGS = [
+    ("--keep_prob=0", "keep_prob"),
+    ("--keep_prob=1.5", "keep_prob"),
+    ("--keep_prob=nan", "keep_prob"),
+    ("--alpha=-1", "alpha"),
+    ("--alpha=inf", "alpha"),
+    ("--learning_rate=0", "learning_rate"),
+    ("--learning_rate=-0.1", "learning_rate"),
+    ("--learning_rate=nan", "learning_rate"),
+    ("--epochs=0", "epochs"),
+    ("--epochs=-5", "epochs"),
+    ("--batch_size=0", "batch_size"),
+    ("--batch_size=-1", "batch_size"),
+    ("--train_examples=0", "train_examples"),
+    ("--train_examples=60001", "train_examples"),
+    ("--test_examples=0", "test_examples"),
+    ("--test_examples=10001", "test_examples"),
+    ("--seed=-1", "seed"),
+    ("--data_source=", "data_source"),
+]
+
+
+@pytest.mark.parametrize("flag, name", BAD_CONFIG_FLAGS)
+def test_out_of_range_flag_is_one_line_naming_flag_value_and_range(flag, name, capsys, tmp_path):
+    status = cli.run_train(_flags([flag, f"--out_dir={tmp_path}"]), ["train.py"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("train.py: error: ")
+    assert f"`{name}`" in err and f"{name}=" in err and "Expected" in err
+    assert not list(tmp_path.iterdir())  # nothing was written
+
+
+def test_batch_larger_than_the_training_subset_is_refused(capsys):
+    assert cli.run_train(_flags(["--train_examples=1000", "--batch_size=1001"]), ["train.py"]) == 2
+    assert "[1, train_examples=1000]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flag, text",
+    [
+        ("--regularizer=l3", "--regularizer"),
+        ("--protocol=tf1", "--protocol"),
+        ("--loss=mse", "--loss"),
+        ("--initializer=he", "--initializer"),
+        ("--epochs=abc", "--epochs"),
+        ("--alpha=abc", "--alpha"),
+        ("--no_such_flag=1", "no_such_flag"),
+    ],
+)
+def test_unparsable_flag_is_one_line_and_status_2(flag, text, capsys):
+    with pytest.raises(SystemExit) as info:
+        _flags([flag])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1 and text in err
+
+
+def test_positional_argument_is_refused(capsys):
+    assert cli.run_train(_flags([]), ["train.py", "extra"]) == 2
+    assert "unexpected arguments ['extra']" in capsys.readouterr().err
+
+
+def test_unwritable_out_dir_is_refused_before_data_is_loaded(tmp_path, capsys, monkeypatch):
+    from keras_reg import data
+
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: pytest.fail("data was loaded"))
+    (tmp_path / "file").write_text("")
+    assert cli.run_train(_flags([f"--out_dir={tmp_path / 'file' / 'run'}"]), ["train.py"]) == 2
+    assert "cannot write to the output directory" in capsys.readouterr().err
+
+
+def test_reproduce_and_fidelity_refuse_bad_lists(capsys):
+    fv = _flags(["--seeds=0,x"], cli.define_reproduce_flags, "reproduce_paper.py")
+    assert cli.run_reproduce(fv, ["reproduce_paper.py"]) == 2
+    fv = _flags(["--cases=standard,l3"], cli.define_reproduce_flags, "reproduce_paper.py")
+    assert cli.run_reproduce(fv, ["reproduce_paper.py"]) == 2
+    fv = _flags(["--candidates=nope"], cli.define_fidelity_flags, "fidelity.py")
+    assert cli.run_fidelity(fv, ["fidelity.py"]) == 2
+    fv = _flags(["--epochs=1"], cli.define_benchmark_flags, "benchmark.py")
+    assert cli.run_benchmark(fv, ["benchmark.py"]) == 2
+    lines = capsys.readouterr().err.strip().split("\n")
+    assert len(lines) == 4 and all(": error: " in line for line in lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# The real scripts, in fresh processes
+
+
+def _script(name, *args, env=None, **kwargs):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, str(SCRIPTS / name), *args], capture_output=True, text=True, env=full_env, **kwargs)
+
+
+def test_train_script_bad_flag_exits_2_with_one_line_and_no_traceback():
+    for flag in ("--keep_prob=2", "--regularizer=l3"):
+        result = _script("train.py", flag)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert result.stderr.startswith("train.py: error: ")
+
+
+def test_train_script_data_errors_end_to_end(tmp_path):
+    common = ["--epochs=1", "--train_examples=100", "--test_examples=100", f"--out_dir={tmp_path / 'run'}"]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "mnist.npz").write_bytes(b"corrupted")
+    (cache / "mnist.npz.sha256").write_text("0" * 64 + "  mnist.npz\n")
+    corrupted = _script("train.py", "--data_source=cache", *common, env={"KERAS_REG_CACHE": str(cache)})
+    assert corrupted.returncode == 4 and "Traceback" not in corrupted.stderr
+    assert "damaged" in corrupted.stderr and corrupted.stderr.strip().splitlines()[-1].startswith("train.py: error: could not get MNIST")
+
+    not_mnist = tmp_path / "mnist.npz"
+    np.savez(not_mnist, x_train=np.zeros((5, 28, 28), np.uint8), y_train=np.zeros(5), x_test=np.zeros((5, 28, 28), np.uint8), y_test=np.zeros(5))
+    wrong = _script("train.py", f"--data_source={not_mnist}", *common)
+    assert wrong.returncode == 4 and wrong.stderr.count("\n") == 1 and "not MNIST" in wrong.stderr
+
+    # An unreachable network source, with the network cut inside the process (hermetic online too).
+    code = (
+        "import socket, sys, runpy\n"
+        "def refuse(*a, **k): raise OSError('network is unreachable (test)')\n"
+        "socket.create_connection = refuse\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    start = time.monotonic()
+    unreachable = subprocess.run(
+        [sys.executable, "-c", code, str(SCRIPTS / "train.py"), "--data_source=keras", *common],
+        capture_output=True, text=True, env={**os.environ, "KERAS_HOME": str(tmp_path / "keras_home")}, cwd=SCRIPTS,
+    )
+    assert unreachable.returncode == 4 and "cannot reach" in unreachable.stderr and "Traceback" not in unreachable.stderr
+    assert time.monotonic() - start < 60  # no hang: refused at once (the bound only catches a hang)
+
+
+def test_train_script_killed_mid_epoch_resumes_to_the_uninterrupted_history(tmp_path, real_mnist_cache):
+    env = {"KERAS_REG_CACHE": str(real_mnist_cache)}
+    args = ["--regularizer=dropout", "--epochs=4", "--train_examples=30000", "--test_examples=2000", "--seed=5"]
+    whole = _script("train.py", *args, f"--out_dir={tmp_path / 'whole'}", env=env)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+
+    cut_dir = tmp_path / "cut"
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "train.py"), *args, f"--out_dir={cut_dir}"],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while len(training.read_history(cut_dir)["epoch"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # into epoch 3
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = len(training.read_history(cut_dir)["epoch"])  # whole rows only: the file is replaced atomically
+    assert 2 <= done < 4
+    resumed = _script("train.py", *args, f"--out_dir={cut_dir}", env=env)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resuming after epoch {done}" in resumed.stdout
+    a, b = training.read_history(tmp_path / "whole"), training.read_history(cut_dir)
+    for column in training.HISTORY_COLUMNS[:-1]:  # everything but the wall time
+        np.testing.assert_array_equal(a[column], b[column])

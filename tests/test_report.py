@@ -1,0 +1,111 @@
+"""Tables from fake histories equal hand-computed numbers; make_figures on fake run directories writes every file."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from keras_reg import paper, report
+from keras_reg.training import HISTORY_COLUMNS, _write_history
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fake_run(runs_dir, case, seed, train, test, epochs=100):
+    """A history whose accuracy at every epoch is ``train`` / ``test`` (fractions) plus epoch/1e5."""
+    rows = []
+    for epoch in range(1, epochs + 1):
+        bump = epoch / 1e5
+        rows.append([epoch, 0.1, train + bump, 0.2, test + bump, 0.0, 0.3, 1.0])
+    run_dir = Path(runs_dir) / case / f"seed_{seed}"
+    run_dir.mkdir(parents=True)
+    _write_history(run_dir, rows)
+
+
+@pytest.fixture
+def runs_dir(tmp_path):
+    # standard: two seeds; the others one seed. Values chosen to make the arithmetic visible.
+    _fake_run(tmp_path, "standard", 0, 0.99, 0.98)
+    _fake_run(tmp_path, "standard", 1, 0.995, 0.97)
+    _fake_run(tmp_path, "l1", 0, 0.97, 0.96)
+    _fake_run(tmp_path, "l2", 0, 0.975, 0.965)
+    _fake_run(tmp_path, "dropout", 3, 0.96, 0.955, epochs=40)  # stopped at epoch 40
+    return tmp_path
+
+
+def test_printed_table3_is_table2_minus_table1():
+    for case in paper.CASES:
+        for k in range(5):
+            assert paper.PRINTED_GAP[case][k] == pytest.approx(paper.TRAIN_ACCURACY[case][k] - paper.TEST_ACCURACY[case][k], abs=0.005)
+
+
+def test_table_cells_are_mean_std_paper_and_difference(runs_dir):
+    runs = report.load_runs(runs_dir)
+    assert sorted(runs["standard"]) == [0, 1] and list(runs["dropout"]) == [3]
+    test = {(c["case"], c["epoch"]): c for c in report.table_cells(runs, "test")}
+    cell = test[("standard", 20)]
+    # seeds: 98.02 and 97.02 (0.98/0.97 + 20/1e5, in percent)
+    assert cell["seeds"] == 2
+    assert cell["ours_mean"] == pytest.approx(97.52)
+    assert cell["ours_std"] == pytest.approx(np.std([98.02, 97.02], ddof=1))
+    assert cell["paper"] == 97.92 and cell["difference"] == pytest.approx(97.52 - 97.92)
+    assert test[("l1", 100)]["ours_mean"] == pytest.approx(96.1) and test[("l1", 100)]["ours_std"] == 0.0
+    assert ("dropout", 40) in test and ("dropout", 60) not in test  # only epochs the run reached
+    gap = {(c["case"], c["epoch"]): c for c in report.table_cells(runs, "gap")}
+    # gap per seed: 99.02 - 98.02 = 1.0 and 99.52 - 97.02 = 2.5
+    assert gap[("standard", 20)]["ours_mean"] == pytest.approx(1.75)
+    assert gap[("standard", 20)]["paper"] == 1.53
+
+
+def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
+    out = tmp_path / "out"
+    paths = report.make_all(runs_dir, out)
+    names = sorted(p.name for p in paths)
+    assert names == sorted(
+        ["fig10.png", "fig10.pdf", "fig11.png", "fig11.pdf"] + [f"table{i}.{s}" for i in (1, 2, 3) for s in ("md", "csv")]
+    )
+    assert all(p.stat().st_size > 0 for p in paths)
+    assert (out / "fig10.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with open(out / "table1.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 * 5 + 2  # three cases at five epochs, dropout at two
+    markdown = (out / "table1.md").read_text()
+    assert "| Standard | 97.52 +- 0.71 / 97.92 / -0.40 |" in markdown
+
+
+def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
+    out = tmp_path / "figs"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_figures.py"), f"--runs_dir={runs_dir}", f"--out_dir={out}"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list(out.iterdir())) == 10
+
+
+def test_make_figures_without_runs_is_one_line_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_figures.py"), f"--runs_dir={tmp_path}", f"--out_dir={tmp_path}/o"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no run directories" in result.stderr
+
+
+def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_path):
+    for case, (train, test) in {"standard": (0.99, 0.98), "l1": (0.97, 0.96), "l2": (0.97, 0.96), "dropout": (0.96, 0.95)}.items():
+        _fake_run(tmp_path / "cand", case, 0, train, test, epochs=20)
+    (row,) = report.fidelity_rows(tmp_path, ["cand", "missing"])
+    expected = []
+    for case, (train, test) in {"standard": (0.99, 0.98), "l1": (0.97, 0.96), "l2": (0.97, 0.96), "dropout": (0.96, 0.95)}.items():
+        expected.append(abs(100 * (test + 20e-5) - paper.TEST_ACCURACY[case][0]))
+        expected.append(abs(100 * (train + 20e-5) - paper.TRAIN_ACCURACY[case][0]))
+    assert row["cells"] == 8 and row["distance"] == pytest.approx(np.mean(expected))
+    assert "| cand |" in report.fidelity_markdown(tmp_path, ["cand"])
+
+
+def test_history_columns_are_the_promised_ones():
+    assert HISTORY_COLUMNS[:6] == ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "penalty")
+    assert "seconds" in HISTORY_COLUMNS
