@@ -9,9 +9,9 @@ import importlib
 
 __version__ = "0.1.0"
 
-from keras_reg import layers, models, regularizers  # noqa: E402,F401  (registers serializables)
+from keras_reg import layers, losses, models, regularizers  # noqa: E402,F401  (registers serializables)
 
-_LAZY = ("config", "data", "engine", "experiments", "paper", "report", "training")
+_LAZY = ("benchmark", "cli", "config", "data", "engine", "experiments", "paper", "report", "reproduce", "training")
 
 
 def __getattr__(name):

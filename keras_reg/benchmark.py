@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-__all__ = ["epoch_flops", "matmul_throughput", "benchmark_case", "run"]
+__all__ = ["epoch_flops", "matmul_throughput", "benchmark_case", "run", "table", "compare_curves", "curves_summary"]
 
 
 def epoch_flops(units=(784, 1000, 500, 10), train_examples=60000, eval_examples=70000):
@@ -150,4 +150,72 @@ def table(results):
         )
     minutes = results["projected_reproduction_seconds"] / 60
     lines += ["", f"Projected full reproduction (4 cases x 100 epochs): {minutes:.1f} minutes."]
+    return "\n".join(lines) + "\n"
+
+
+def compare_curves(configs, datasets, seeds, epochs, log=print):
+    """Per-epoch test and training accuracy of both paths over seeds, to show they agree within noise.
+
+    Returns rows (case, path, seed, epoch, train_accuracy, test_accuracy) for ``configs``
+    ({case: RunConfig}); each seed builds the same initial weights for both paths.
+    """
+    import dataclasses
+
+    import keras
+
+    from keras_reg import engine, training
+    from keras_reg.data import to_mlp_inputs
+
+    (x, y), (x_test, y_test) = datasets
+    x, x_test = to_mlp_inputs(x), to_mlp_inputs(x_test)
+    y, y_test = np.asarray(y, np.int32), np.asarray(y_test, np.int32)
+    rows = []
+    for case, base in configs.items():
+        for seed in seeds:
+            config = dataclasses.replace(base, seed=seed)
+            keras.utils.set_random_seed(seed)
+            plain, fast = training.build_model(config), training.build_model(config)
+            fast.set_weights(plain.get_weights())
+            trainer = engine.make_engine(fast, config.batch_size)
+            xd, yd = trainer.put(x, y)
+            xtd, ytd = trainer.put(x_test, y_test)
+            for epoch in range(1, epochs + 1):
+                plain.fit(x, y, batch_size=config.batch_size, epochs=1, verbose=0)
+                plain_train, plain_test = _accuracy(plain, x, y), _accuracy(plain, x_test, y_test)
+                trainer.train_epoch(xd, yd, training.epoch_order(seed, epoch, len(x)))
+                _, fast_train = trainer.evaluate(xd, yd)
+                _, fast_test = trainer.evaluate(xtd, ytd)
+                rows.append((case, "plain", seed, epoch, plain_train, plain_test))
+                rows.append((case, "trainer", seed, epoch, fast_train, fast_test))
+            log(f"  {case} seed {seed}: test accuracy after {epochs} epochs: plain {100 * plain_test:.2f}%, trainer {100 * fast_test:.2f}%")
+    return rows
+
+
+def _accuracy(model, x, y):
+    probabilities = model.predict(x, batch_size=10000, verbose=0)
+    return float(np.mean(probabilities.argmax(axis=1) == y))
+
+
+def curves_summary(rows):
+    """Markdown: per case and path, the final accuracies (mean +- std over seeds) and the largest
+    per-epoch gap between the two paths' seed means, next to the seed-to-seed standard deviation."""
+    lines = [
+        "| case | path | final test acc. (%) | final train acc. (%) | max over epochs of abs(mean gap) in test acc. (pp) | median seed std of test acc. (pp) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    cases = sorted({r[0] for r in rows}, key=[r[0] for r in rows].index)
+    for case in cases:
+        mine = [r for r in rows if r[0] == case]
+        epochs = sorted({r[3] for r in mine})
+        seeds = sorted({r[2] for r in mine})
+        test = {p: np.array([[100 * r[5] for r in mine if r[1] == p and r[2] == s] for s in seeds]) for p in ("plain", "trainer")}
+        train = {p: np.array([[100 * r[4] for r in mine if r[1] == p and r[2] == s] for s in seeds]) for p in ("plain", "trainer")}
+        gap = np.abs(test["plain"].mean(0) - test["trainer"].mean(0)).max()
+        for p in ("plain", "trainer"):
+            std = test[p].std(0, ddof=1) if len(seeds) > 1 else np.zeros(len(epochs))
+            lines.append(
+                f"| {case} | {p} | {test[p][:, -1].mean():.2f} +- {test[p][:, -1].std(ddof=1) if len(seeds) > 1 else 0:.2f} | "
+                f"{train[p][:, -1].mean():.2f} +- {train[p][:, -1].std(ddof=1) if len(seeds) > 1 else 0:.2f} | "
+                f"{gap:.2f} | {np.median(std):.2f} |"
+            )
     return "\n".join(lines) + "\n"

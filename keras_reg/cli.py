@@ -222,6 +222,9 @@ def define_benchmark_flags(fv):
     flags.DEFINE_integer("matmul_size", 2048, "Side of the square float32 matrix product that measures the limit.", flag_values=fv)
     flags.DEFINE_string("json_out", "results/benchmark.json", "Where the results go as JSON.", flag_values=fv)
     flags.DEFINE_string("data_source", "auto", "Where MNIST comes from (see train.py --helpfull).", flag_values=fv)
+    flags.DEFINE_integer("curves_epochs", 0, "If > 0, instead of timing: train both paths this many epochs per seed and compare their accuracy curves.", flag_values=fv)
+    flags.DEFINE_string("curves_seeds", "0,1,2", "Seeds of the curve comparison.", flag_values=fv)
+    flags.DEFINE_string("curves_out", "results/curves.csv", "Where the curve comparison goes as CSV.", flag_values=fv)
 
 
 def run_benchmark(fv, argv, program="benchmark.py"):
@@ -244,6 +247,13 @@ def run_benchmark(fv, argv, program="benchmark.py"):
         from keras_reg import benchmark, data, experiments, report
 
         configs = {case: experiments.paper_case(case, fv.protocol, data_source=fv.data_source) for case in fv.cases}
+        if fv.curves_epochs > 0:
+            rows = benchmark.compare_curves(configs, data.load_mnist(fv.data_source), _int_list(fv.curves_seeds, "curves_seeds"), fv.curves_epochs)
+            text = "case,path,seed,epoch,train_accuracy,test_accuracy\n" + "".join(",".join(map(str, r)) + "\n" for r in rows)
+            report.write_text(fv.curves_out, text)
+            print(benchmark.curves_summary(rows))
+            print(f"wrote {fv.curves_out}")
+            return EXIT["ok"]
         results = benchmark.run(configs, data.load_mnist(fv.data_source), fv.epochs, fv.matmul_size)
         text = benchmark.table(results)
         print(text)

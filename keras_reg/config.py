@@ -107,6 +107,19 @@ class RunConfig:
     def to_dict(self):
         return dataclasses.asdict(self)
 
+    def effective(self):
+        """This config with the settings its regularizer ignores put back to their defaults and the
+        protocol name dropped: two runs with equal ``effective()`` configs train identically."""
+        defaults = RunConfig()
+        changes = {"protocol": "custom"}
+        if self.regularizer not in ("l1", "l2"):
+            changes["alpha"] = defaults.alpha
+        if self.regularizer != "l2":
+            changes["l2_form"] = defaults.l2_form
+        if self.regularizer != "dropout":
+            changes["keep_prob"] = defaults.keep_prob
+        return dataclasses.replace(self, **changes)
+
     @classmethod
     def from_dict(cls, values):
         names = {f.name for f in dataclasses.fields(cls)}

@@ -30,4 +30,8 @@ FIDELITY_CANDIDATES = {
     "double_softmax+tf1_init": {"loss": "double_softmax", "initializer": "tf1_truncated_normal"},
     "binary_per_class": {"loss": "binary_per_class"},
     "binary_per_class+tf1_init": {"loss": "binary_per_class", "initializer": "tf1_truncated_normal"},
+    # Second stage, on the closest of the above:
+    "double_softmax+tf1_init+batch50": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 50},
+    "double_softmax+tf1_init+batch128": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 128},
+    "double_softmax+tf1_init+l2_full": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "l2_form": "full"},
 }

@@ -4,6 +4,7 @@ Finished run directories are reused and partial ones resumed (see :mod:`keras_re
 MNIST is loaded once for the whole grid.
 """
 
+import os
 from pathlib import Path
 
 from keras_reg import experiments, paper
@@ -40,9 +41,17 @@ def run_grid(grid, runs_dir, datasets=None, log=print):
 
     for key, config in grid.items():  # every directory is checked before anything trains
         training.check_writable(Path(runs_dir) / key)
-    results = {}
+    results, first_key = {}, {}
     for i, (key, config) in enumerate(grid.items(), start=1):
         run_dir = Path(runs_dir) / key
+        same = first_key.setdefault(config.effective(), key)
+        if same != key:  # an identical configuration already ran (training is deterministic): link to it
+            if not run_dir.exists():
+                run_dir.parent.mkdir(parents=True, exist_ok=True)
+                run_dir.symlink_to(Path(os.path.relpath(Path(runs_dir) / same, run_dir.parent)), target_is_directory=True)
+            log(f"[{i}/{len(grid)}] {key}: same configuration as {same}")
+            results[key] = results[same]
+            continue
         if datasets is None and not _finished(run_dir, config):
             from keras_reg import data
 

@@ -204,3 +204,26 @@ def test_train_script_killed_mid_epoch_resumes_to_the_uninterrupted_history(tmp_
     a, b = training.read_history(tmp_path / "whole"), training.read_history(cut_dir)
     for column in training.HISTORY_COLUMNS[:-1]:  # everything but the wall time
         np.testing.assert_array_equal(a[column], b[column])
+
+
+def test_flagfile_and_helpfull(tmp_path):
+    flagfile = tmp_path / "l2.flags"
+    flagfile.write_text("--regularizer=l2\n--alpha=0.002\n--epochs=3\n")
+    config = cli.train_config(_flags([f"--flagfile={flagfile}"]))
+    assert (config.regularizer, config.alpha, config.epochs) == ("l2", 0.002, 3)
+    result = _script("train.py", "--helpfull")
+    for name in ("--regularizer", "--alpha", "--keep_prob", "--learning_rate", "--batch_size", "--epochs", "--seed",
+                 "--out_dir", "--train_examples", "--test_examples", "--protocol", "--loss", "--initializer", "--flagfile"):
+        assert name in result.stdout, name
+
+
+def test_train_script_divergence_exits_3_and_keeps_the_reason(tmp_path, fake_mnist):
+    (x, y), (xt, yt) = fake_mnist
+    local = tmp_path / "mnist.npz"
+    np.savez(local, x_train=x, y_train=y, x_test=xt, y_test=yt)
+    run = tmp_path / "run"
+    result = _script("train.py", "--regularizer=l2", "--learning_rate=1e10", "--epochs=2", "--train_examples=300",
+                     "--test_examples=100", f"--data_source={local}", f"--out_dir={run}")
+    assert result.returncode == 3 and result.stderr.count("\n") == 1, result.stderr[-2000:]
+    assert "diverged at epoch 1" in result.stderr and "--learning_rate" in result.stderr
+    assert (run / "divergence.json").exists()
