@@ -36,18 +36,24 @@ def fidelity_grid(candidates=None, seeds=(0,), epochs=20, cases=paper.CASES):
 
 
 def run_grid(grid, runs_dir, datasets=None, log=print):
-    """Trains every configuration of ``grid`` into ``runs_dir/<key>``; returns {key: stats}."""
+    """Trains every configuration of ``grid`` into ``runs_dir/<key>``; returns {key: stats}.
+
+    A key whose configuration trains identically to an earlier key's (same ``effective()``
+    config; training is deterministic) becomes a symbolic link to that run directory.
+    """
     from keras_reg import training
 
-    for key, config in grid.items():  # every directory is checked before anything trains
-        training.check_writable(Path(runs_dir) / key)
-    results, first_key = {}, {}
-    for i, (key, config) in enumerate(grid.items(), start=1):
+    first_key = {}
+    plan = [(key, config, first_key.setdefault(config.effective(), key)) for key, config in grid.items()]
+    for key, config, same in plan:  # every directory is checked before anything trains
+        training.check_writable(Path(runs_dir) / key if same == key else (Path(runs_dir) / key).parent)
+    results = {}
+    for i, (key, config, same) in enumerate(plan, start=1):
         run_dir = Path(runs_dir) / key
-        same = first_key.setdefault(config.effective(), key)
-        if same != key:  # an identical configuration already ran (training is deterministic): link to it
+        if same != key:
+            if run_dir.is_dir() and not run_dir.is_symlink() and not any(run_dir.iterdir()):
+                run_dir.rmdir()
             if not run_dir.exists():
-                run_dir.parent.mkdir(parents=True, exist_ok=True)
                 run_dir.symlink_to(Path(os.path.relpath(Path(runs_dir) / same, run_dir.parent)), target_is_directory=True)
             log(f"[{i}/{len(grid)}] {key}: same configuration as {same}")
             results[key] = results[same]
