@@ -29,6 +29,16 @@ import numpy as np
 __all__ = ["EpochResult", "Engine", "make_engine"]
 
 
+class _BatchMean:
+    """A per-example loss function as a Loss-like object: ``call`` per example, ``__call__`` the mean."""
+
+    def __init__(self, fn):
+        self.call = fn
+
+    def __call__(self, y_true, y_pred):
+        return keras.ops.mean(self.call(y_true, y_pred))
+
+
 class EpochResult:
     """What one training epoch did.
 
@@ -54,7 +64,9 @@ class Engine:
         self.model = model
         self.batch_size = int(batch_size)
         self.eval_batch_size = int(eval_batch_size)
-        self.loss_fn = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
+        loss = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
+        # A loss given by name is a per-example function; wrap it to average over the batch.
+        self.loss_fn = loss if isinstance(loss, keras.losses.Loss) else _BatchMean(loss)
         self.optimizer = model.optimizer
         if not self.optimizer.built:
             self.optimizer.build(model.trainable_variables)
@@ -206,7 +218,8 @@ class _TensorFlowEngine(Engine):
                 full.append(g)
             optimizer.apply(full, variables)
 
-        return update
+        # Its own function: optimizer.apply's cross-replica reduction refuses tensors of a loop body.
+        return tf.function(update)
 
     def put(self, x, y):
         tf = self._tf
