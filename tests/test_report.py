@@ -103,7 +103,16 @@ def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_pa
         expected.append(abs(100 * (test + 20e-5) - paper.TEST_ACCURACY[case][0]))
         expected.append(abs(100 * (train + 20e-5) - paper.TRAIN_ACCURACY[case][0]))
     assert row["cells"] == 8 and row["distance"] == pytest.approx(np.mean(expected))
+    assert row["distance_at_20"] == pytest.approx(row["distance"])
     assert "| cand |" in report.fidelity_markdown(tmp_path, ["cand"])
+
+
+def test_fidelity_distance_at_20_ignores_later_columns(tmp_path):
+    _fake_run(tmp_path / "long", "standard", 0, 0.99, 0.98, epochs=100)
+    (row,) = report.fidelity_rows(tmp_path, ["long"])
+    at20 = [abs(100 * (0.98 + 20e-5) - paper.TEST_ACCURACY["standard"][0]), abs(100 * (0.99 + 20e-5) - paper.TRAIN_ACCURACY["standard"][0])]
+    assert row["cells"] == 10 and row["distance_at_20"] == pytest.approx(np.mean(at20))
+    assert row["distance"] != pytest.approx(row["distance_at_20"])
 
 
 def test_history_columns_are_the_promised_ones():
