@@ -157,6 +157,17 @@ def run_fidelity(fv, argv, program="fidelity.py"):
     return guarded(program, work)
 
 
+def _check_args_and_cases(program, argv, cases):
+    """The usage error of stray arguments or unknown ``--cases``, or None."""
+    from keras_reg import paper
+
+    if len(argv) > 1:
+        return fail(program, f"unexpected arguments {argv[1:]}; every setting is a --flag (see --helpfull)", EXIT["usage"])
+    if not cases or any(c not in paper.CASES for c in cases):
+        return fail(program, f"Invalid value received for `cases`. Expected some of {', '.join(paper.CASES)}. Received: cases={cases!r}", EXIT["usage"])
+    return None
+
+
 def define_reproduce_flags(fv):
     define_run_flags(fv, regularizer=False)
     flags.DEFINE_string("seeds", "0", "Comma-separated seeds, e.g. 0,1,2: each case runs once per seed.", flag_values=fv)
@@ -166,13 +177,9 @@ def define_reproduce_flags(fv):
 
 def run_reproduce(fv, argv, program="reproduce_paper.py"):
     """reproduce_paper.py: the four cases (reusing and resuming run directories), then the figures."""
-    from keras_reg import paper
-
-    if len(argv) > 1:
-        return fail(program, f"unexpected arguments {argv[1:]}; every setting is a --flag (see --helpfull)", EXIT["usage"])
-    unknown = [c for c in fv.cases if c not in paper.CASES]
-    if unknown or not fv.cases:
-        return fail(program, f"Invalid value received for `cases`. Expected some of {', '.join(paper.CASES)}. Received: cases={fv.cases!r}", EXIT["usage"])
+    status = _check_args_and_cases(program, argv, fv.cases)
+    if status is not None:
+        return status
     try:
         seeds = _int_list(fv.seeds, "seeds")
         from keras_reg import reproduce
@@ -229,13 +236,9 @@ def define_benchmark_flags(fv):
 
 def run_benchmark(fv, argv, program="benchmark.py"):
     """benchmark.py: plain Keras vs the trainer, per case, with the matmul limit."""
-    from keras_reg import paper
-
-    if len(argv) > 1:
-        return fail(program, f"unexpected arguments {argv[1:]}", EXIT["usage"])
-    unknown = [c for c in fv.cases if c not in paper.CASES]
-    if unknown or not fv.cases:
-        return fail(program, f"Invalid value received for `cases`. Expected some of {', '.join(paper.CASES)}. Received: cases={fv.cases!r}", EXIT["usage"])
+    status = _check_args_and_cases(program, argv, fv.cases)
+    if status is not None:
+        return status
     if fv.epochs < 2:
         return fail(program, f"Invalid value received for `epochs`. Expected an integer >= 2 (the first is a warm-up). Received: epochs={fv.epochs}", EXIT["usage"])
     if fv.matmul_size < 64:

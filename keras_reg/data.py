@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_reg.files import atomic_write
+
 __all__ = [
     "DataError",
     "MnistUnavailableError",
@@ -195,21 +197,6 @@ def _read_npz(raw_or_path):
 # The cache
 
 
-def _atomic_write(path, data):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a cache may be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class _Cache:
     def __init__(self, cache_dir):
         self.dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -240,8 +227,8 @@ class _Cache:
         raw = buffer.getvalue()
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.path, raw)
-            _atomic_write(self.digest_path, (_sha256(raw) + f"  {CACHE_FILE}\n").encode())
+            atomic_write(self.path, raw)
+            atomic_write(self.digest_path, (_sha256(raw) + f"  {CACHE_FILE}\n").encode())
         except OSError as e:  # an unwritable cache costs a re-fetch next time, nothing more
             log(f"keras_reg: could not write the MNIST cache in {self.dir}: {e}")
             return

@@ -21,7 +21,6 @@ add to the loss exactly as ``model.losses`` would. Batches are ``batch_size`` ro
 order; a remainder shorter than a batch is left out of that epoch (documented in the README).
 """
 
-import math
 
 import keras
 import numpy as np
@@ -249,7 +248,7 @@ class _JaxEngine(Engine):
         import jax.numpy as jnp
 
         self._jnp = jnp
-        optimizer, loss_fn, batch = self.optimizer, self.loss_fn, self.batch_size
+        optimizer, loss_fn = self.optimizer, self.loss_fn
 
         def objective(trainable, non_trainable, xb, yb):
             probabilities, non_trainable, losses = model.stateless_call(

@@ -41,11 +41,11 @@ COLORS = {"standard": "#1f77b4", "l1": "#d62728", "l2": "#2ca02c", "dropout": "#
 
 def write_text(path, text):
     """Writes ``text`` to ``path`` atomically (creating its directory)."""
-    from keras_reg.training import _atomic_write_bytes
+    from keras_reg.files import atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(path, text.encode())
+    atomic_write(path, text.encode())
 
 
 def _read_history(path):

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_reg.config import ConfigError, RunConfig
+from keras_reg.files import atomic_write
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -76,23 +77,8 @@ class DivergenceError(RuntimeError):
 # Files
 
 
-def _atomic_write_bytes(path, data):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_json(path, payload):
-    _atomic_write_bytes(path, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write(path, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _write_history(run_dir, rows):
@@ -101,7 +87,7 @@ def _write_history(run_dir, rows):
     writer.writerow(HISTORY_COLUMNS)
     for row in rows:
         writer.writerow([int(row[0])] + [repr(float(v)) for v in row[1:]])
-    _atomic_write_bytes(Path(run_dir) / "history.csv", buffer.getvalue().encode())
+    atomic_write(Path(run_dir) / "history.csv", buffer.getvalue().encode())
 
 
 def read_history(run_dir):
@@ -268,7 +254,7 @@ def _save_checkpoint(run_dir, model, epoch, rows):
             arrays[f"{prefix}_{i}"] = keras.ops.convert_to_numpy(v.value)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    _atomic_write_bytes(Path(run_dir) / CHECKPOINT, buffer.getvalue())
+    atomic_write(Path(run_dir) / CHECKPOINT, buffer.getvalue())
 
 
 def _save_model(run_dir, model):
