@@ -1,5 +1,6 @@
 """train_and_evaluate end to end on a few hundred examples, through the data-injection hook."""
 
+import dataclasses
 import json
 
 import keras
@@ -86,6 +87,13 @@ def test_interrupted_run_resumes_to_the_same_history(tmp_path):
     whole, cut = training.read_history(tmp_path / "whole"), training.read_history(tmp_path / "cut")
     for column in training.HISTORY_COLUMNS[:-1]:
         np.testing.assert_array_equal(whole[column], cut[column])
+
+
+def test_a_run_is_reused_under_any_config_that_trains_identically(tmp_path):
+    # The protocol's name and settings the regularizer ignores do not decide the training.
+    training.train_and_evaluate(_config(regularizer="none"), tmp_path, datasets=_datasets(), log=_quiet)
+    same = dataclasses.replace(_config(regularizer="none"), protocol="custom", keep_prob=0.3, alpha=0.1, data_source="cache")
+    assert not training.train_and_evaluate(same, tmp_path, datasets=None, log=_quiet)["trained"]
 
 
 def test_finished_run_is_reused_and_a_longer_one_extends_it(tmp_path):
