@@ -56,6 +56,28 @@ def matmul_throughput(size=2048, repeats=12):
     return 2.0 * size**3 / float(np.median(times))
 
 
+def _model_inputs(datasets):
+    """MNIST as the MLP is fed: flattened float images in [0, 1] and int32 labels."""
+    from keras_reg.data import to_mlp_inputs
+
+    (x, y), (x_test, y_test) = datasets
+    return (to_mlp_inputs(x), np.asarray(y, np.int32)), (to_mlp_inputs(x_test), np.asarray(y_test, np.int32))
+
+
+def _both_paths(config, arrays):
+    """The plain Keras model and the trainer of an identical copy (same initial weights), with the
+    data already on the trainer's device."""
+    import keras
+
+    from keras_reg import engine, training
+
+    keras.utils.set_random_seed(config.seed)
+    plain, fast = training.build_model(config), training.build_model(config)
+    fast.set_weights(plain.get_weights())
+    trainer = engine.make_engine(fast, config.batch_size)
+    return plain, trainer, tuple(trainer.put(x, y) for x, y in arrays)
+
+
 def _plain_epoch(model, x, y, x_test, y_test):
     start = time.perf_counter()
     model.fit(x, y, batch_size=100, epochs=1, verbose=0)
@@ -66,20 +88,10 @@ def _plain_epoch(model, x, y, x_test, y_test):
 
 def benchmark_case(config, datasets, epochs=5, log=print):
     """Alternately timed epochs of both paths for one RunConfig; returns a dict of medians (after the first)."""
-    import keras
+    from keras_reg import training
 
-    from keras_reg import engine, training
-    from keras_reg.data import to_mlp_inputs
-
-    (x, y), (x_test, y_test) = datasets
-    x, x_test = to_mlp_inputs(x), to_mlp_inputs(x_test)
-    y, y_test = np.asarray(y, np.int32), np.asarray(y_test, np.int32)
-    keras.utils.set_random_seed(config.seed)
-    plain, fast = training.build_model(config), training.build_model(config)
-    fast.set_weights(plain.get_weights())
-    trainer = engine.make_engine(fast, config.batch_size)
-    xd, yd = trainer.put(x, y)
-    xtd, ytd = trainer.put(x_test, y_test)
+    (x, y), (x_test, y_test) = arrays = _model_inputs(datasets)
+    plain, trainer, ((xd, yd), (xtd, ytd)) = _both_paths(config, arrays)
     plain_times, fast_times = [], []
     for epoch in range(1, epochs + 1):
         plain_times.append(_plain_epoch(plain, x, y, x_test, y_test))
@@ -161,24 +173,14 @@ def compare_curves(configs, datasets, seeds, epochs, log=print):
     """
     import dataclasses
 
-    import keras
+    from keras_reg import training
 
-    from keras_reg import engine, training
-    from keras_reg.data import to_mlp_inputs
-
-    (x, y), (x_test, y_test) = datasets
-    x, x_test = to_mlp_inputs(x), to_mlp_inputs(x_test)
-    y, y_test = np.asarray(y, np.int32), np.asarray(y_test, np.int32)
+    (x, y), (x_test, y_test) = arrays = _model_inputs(datasets)
     rows = []
     for case, base in configs.items():
         for seed in seeds:
             config = dataclasses.replace(base, seed=seed)
-            keras.utils.set_random_seed(seed)
-            plain, fast = training.build_model(config), training.build_model(config)
-            fast.set_weights(plain.get_weights())
-            trainer = engine.make_engine(fast, config.batch_size)
-            xd, yd = trainer.put(x, y)
-            xtd, ytd = trainer.put(x_test, y_test)
+            plain, trainer, ((xd, yd), (xtd, ytd)) = _both_paths(config, arrays)
             for epoch in range(1, epochs + 1):
                 plain.fit(x, y, batch_size=config.batch_size, epochs=1, verbose=0)
                 plain_train, plain_test = _accuracy(plain, x, y), _accuracy(plain, x_test, y_test)

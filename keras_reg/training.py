@@ -160,11 +160,8 @@ class _State:
 
 
 def _identity(config):
-    # What decides the training: a protocol's name, settings the regularizer ignores and where the
-    # (verified, identical) data came from do not; the number of epochs may grow.
     values = config.effective().to_dict()
-    for label in ("epochs", "data_source", "protocol"):
-        values.pop(label)
+    values.pop("epochs")  # a finished run may be extended
     return values
 
 
