@@ -4,15 +4,13 @@ Keras's ``fit`` pays Python and input-pipeline costs at every batch of 100. Here
 whole epoch inside the backend's compiler, with the data resident on the device and the batch
 order given as an index array:
 
-* TensorFlow: a ``tf.function`` graph loops over the batches. Each step's forward and backward
-  pass is one XLA cluster (its elementwise work fused), unless the model has random layers: Keras's
-  Dropout on TensorFlow draws with the "auto_select" algorithm, which XLA on the CPU expands far
-  more slowly than TensorFlow's own Philox kernel (the 8x slower ``jit_compile`` Dropout run), so
-  a model with Dropout runs its step as ordinary TensorFlow ops. With
-  plain SGD (the paper's) each weight is then updated in place by one fused kernel
-  (ResourceApplyGradientDescent), the paper's penalties applied in closed form; any other
-  optimizer or regularizer goes through ``optimizer.apply`` and autodiff. (An XLA cluster for the
-  update itself cost more in launches and copies than its fusion saved.)
+* TensorFlow: a ``tf.function`` graph loops over the batches; each step's forward and backward
+  pass runs as TensorFlow's own (oneDNN) kernels. An XLA cluster for the step was measured slower
+  on a 2-core CPU (in runs that alternated both in one process), and Keras's Dropout under XLA on
+  the CPU draws its random numbers far more slowly than TensorFlow's Philox kernel (the 8x slower
+  ``jit_compile`` Dropout run). With plain SGD (the paper's) each weight is updated in place by
+  one fused kernel (ResourceApplyGradientDescent), the paper's penalties applied in closed form;
+  any other optimizer or regularizer goes through ``optimizer.apply`` and autodiff.
 * JAX: ``jax.jit`` over ``lax.scan`` of ``model.stateless_call`` and ``optimizer.stateless_apply``.
 
 The model must be compiled with its optimizer and loss (``model.compile(optimizer, loss)``);
@@ -93,13 +91,6 @@ class Engine:
         raise NotImplementedError
 
 
-def _has_random_layers(model):
-    """Whether any layer draws random numbers (Keras's random layers keep a ``seed_generator``)."""
-    from keras_reg.regularizers import _walk
-
-    return any(getattr(layer, "seed_generator", None) is not None for layer in _walk(model))
-
-
 class _RetracingFilter:
     """Drops TensorFlow's warning that a tf.function retraced: each Engine traces its own functions once."""
 
@@ -108,7 +99,7 @@ class _RetracingFilter:
 
 
 class _TensorFlowEngine(Engine):
-    def __init__(self, model, batch_size, eval_batch_size=10000, xla_gradients=None):
+    def __init__(self, model, batch_size, eval_batch_size=10000):
         super().__init__(model, batch_size, eval_batch_size)
         import tensorflow as tf
 
@@ -124,12 +115,6 @@ class _TensorFlowEngine(Engine):
             with tf.GradientTape() as tape:
                 data_loss = loss_fn(yb, model(xb, training=True))
             return data_loss, tape.gradient(data_loss, variables)
-
-        if xla_gradients is None:
-            xla_gradients = not _has_random_layers(model)
-        self.xla_gradients = bool(xla_gradients)
-        if xla_gradients:
-            gradients = tf.function(gradients, jit_compile=True)
 
         @tf.function
         def train_epoch(x, y, order, steps):
