@@ -192,9 +192,14 @@ def _prepare(run_dir, config, overwrite, log):
                 f"{run_dir} holds a run with a different configuration ({'; '.join(diffs)}); "
                 "choose another directory or pass --overwrite to replace it"
             )
+    checkpoint_path = run_dir / CHECKPOINT
     if overwrite:
         _clear(run_dir)
-    checkpoint_path = run_dir / CHECKPOINT
+    elif existing is None and checkpoint_path.exists():
+        # config.json is written before the first checkpoint: without it nothing shows that the
+        # checkpoint belongs to this configuration, so it is not resumed (nor called finished).
+        log(f"{run_dir}: a checkpoint without config.json cannot be matched to this configuration; starting again at epoch 1")
+        _clear(run_dir)
     if checkpoint_path.exists():
         checkpoint = _load_checkpoint(checkpoint_path)
         rows = [list(r) for r in checkpoint["history"]]

@@ -96,6 +96,16 @@ def test_a_run_is_reused_under_any_config_that_trains_identically(tmp_path):
     assert not training.train_and_evaluate(same, tmp_path, datasets=None, log=_quiet)["trained"]
 
 
+def test_a_checkpoint_whose_config_and_history_are_gone_is_not_taken_for_a_finished_run(tmp_path):
+    training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
+    (tmp_path / "config.json").unlink()
+    (tmp_path / "history.csv").unlink()  # as `git rm` leaves a run directory: ignored files stay
+    stats = training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
+    assert stats["trained"] and stats["resumed_from"] == 0
+    assert list(training.read_history(tmp_path)["epoch"]) == [1]
+    assert training.read_config(tmp_path) == _config(epochs=1)
+
+
 def test_finished_run_is_reused_and_a_longer_one_extends_it(tmp_path):
     training.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), log=_quiet)
     again = training.train_and_evaluate(_config(epochs=2), tmp_path, datasets=None, log=_quiet)  # no data needed
