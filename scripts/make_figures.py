@@ -1,4 +1,4 @@
-"""Draws the paper's Figures 10-11 and Tables 1-3 from run directories (it never trains).
+"""Draws the paper's Figures 10-11, Tables 1-3 and summary.md (the reproduction against the paper in numbers) from run directories (it never trains).
 
     python scripts/make_figures.py --runs_dir=paper_figures/runs --out_dir=paper_figures
 """

@@ -65,7 +65,7 @@ def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
     paths = report.make_all(runs_dir, out)
     names = sorted(p.name for p in paths)
     assert names == sorted(
-        ["fig10.png", "fig10.pdf", "fig11.png", "fig11.pdf"] + [f"table{i}.{s}" for i in (1, 2, 3) for s in ("md", "csv")]
+        ["fig10.png", "fig10.pdf", "fig11.png", "fig11.pdf", "summary.md"] + [f"table{i}.{s}" for i in (1, 2, 3) for s in ("md", "csv")]
     )
     assert all(p.stat().st_size > 0 for p in paths)
     assert (out / "fig10.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -76,6 +76,21 @@ def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
     assert "| Standard | 97.52 +- 0.71 / 97.92 / -0.40 |" in markdown
 
 
+def test_summary_numbers_are_computed_from_the_runs(runs_dir):
+    runs = report.load_runs(runs_dir)
+    text = report.summary_markdown(runs)
+    cells = report.table_cells(runs, "test") + report.table_cells(runs, "train")
+    assert len(cells) == 2 * (3 * 5 + 2)
+    assert f"over the 34 cells of Tables 1-2: {np.mean([abs(c['difference']) for c in cells]):.2f} pp" in text
+    # standard's seed-mean test accuracy is 97.5% + epoch/1e3 %; l2's 96.5% + ...: below it everywhere.
+    assert "- L2: above it at 0 of the 81 epochs from 20 on; not at the last epoch." in text
+    # standard test minus paper: 97.52 - 97.92 at epoch 20 ... 97.56 - 98.17 at epoch 60
+    assert "| Standard | -0.61 to -0.40 |" in text
+    # A case whose curve passes the standard's: above it from that epoch on.
+    runs["l1"][0]["test_accuracy"] = np.where(runs["l1"][0]["epoch"] >= 30, 0.99, 0.9)
+    assert "- L1: above it at 71 of the 81 epochs from 20 on; at every epoch from 30 on." in report.summary_markdown(runs)
+
+
 def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
     out = tmp_path / "figs"
     result = subprocess.run(
@@ -83,7 +98,7 @@ def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert len(list(out.iterdir())) == 10
+    assert len(list(out.iterdir())) == 11
 
 
 def test_make_figures_without_runs_is_one_line_error(tmp_path):
