@@ -1,0 +1,32 @@
+"""The benchmark's arithmetic and its matrix-products ceiling, on tiny sizes (no timing is asserted)."""
+
+import math
+
+from keras_reg import benchmark
+
+
+def test_epoch_flops_are_the_issues_figures_for_the_paper_mlp():
+    train, evaluation = benchmark.epoch_flops()
+    # Per example: forward 2 * 1,289,000; weight gradients as much again; input gradients of layers 2-3.
+    assert train == 60000 * (2 * 1_289_000 * 2 + 2 * (500_000 + 5_000)) == 369_960_000_000
+    assert evaluation == 70000 * 2 * 1_289_000 == 180_460_000_000
+
+
+def test_matrix_products_epoch_runs_on_the_current_backend():
+    seconds = benchmark.matrix_products_epoch(units=(16, 8, 4), batch=10, train_examples=50, eval_examples=40, eval_batch=20, repeats=2)
+    assert math.isfinite(seconds) and seconds > 0
+
+
+def test_table_states_cases_ceiling_and_projection():
+    results = {
+        "backend": "tensorflow",
+        "matmul_gflops": {"before": 190.0, "after": 200.0, "limit": 200.0},
+        "epoch_flops": {"train": 3.7e11, "eval": 1.8e11},
+        "epochs_timed": 5,
+        "matrix_products_epoch": {"seconds": 3.0, "fraction_of_limit": 0.9},
+        "cases": {"standard": {"plain_seconds": 9.0, "trainer_seconds": 3.6, "speedup": 2.5, "trainer_gflops": 152.8, "fraction_of_limit": 0.76}},
+        "projected_reproduction_seconds": 360.0,
+    }
+    text = benchmark.table(results)
+    assert "| standard | 9.00 | 3.60 | 2.50x | 152.8 | 76% |" in text
+    assert "3.00 s, 90% of the limit" in text and "6.0 minutes" in text
