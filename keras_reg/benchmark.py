@@ -306,11 +306,13 @@ def _accuracy(model, x, y):
 
 
 def curves_summary(rows):
-    """Markdown: per case and path, the final accuracies (mean +- std over seeds) and the largest
-    per-epoch gap between the two paths' seed means, next to the seed-to-seed standard deviation."""
+    """Markdown: per case and path, the final accuracies (mean +- std over seeds), the largest
+    per-epoch gap between the two paths' seed means, the seed-to-seed standard deviation, and the
+    largest gap in standard errors of a difference of two means (sqrt(s1^2/n + s2^2/n))."""
     lines = [
-        "| case | path | final test acc. (%) | final train acc. (%) | max over epochs of abs(mean gap) in test acc. (pp) | median seed std of test acc. (pp) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| case | path | final test acc. (%) | final train acc. (%) | max over epochs of abs(mean gap) in test acc. (pp) "
+        "| median seed std of test acc. (pp) | max over epochs of abs(gap) / its standard error |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     cases = sorted({r[0] for r in rows}, key=[r[0] for r in rows].index)
     for case in cases:
@@ -319,12 +321,18 @@ def curves_summary(rows):
         seeds = sorted({r[2] for r in mine})
         test = {p: np.array([[100 * r[5] for r in mine if r[1] == p and r[2] == s] for s in seeds]) for p in ("plain", "trainer")}
         train = {p: np.array([[100 * r[4] for r in mine if r[1] == p and r[2] == s] for s in seeds]) for p in ("plain", "trainer")}
-        gap = np.abs(test["plain"].mean(0) - test["trainer"].mean(0)).max()
+        gaps = np.abs(test["plain"].mean(0) - test["trainer"].mean(0))
+        gap = gaps.max()
+        if len(seeds) > 1:
+            error = np.sqrt((test["plain"].var(0, ddof=1) + test["trainer"].var(0, ddof=1)) / len(seeds))
+            z = f"{(gaps / np.maximum(error, 1e-12)).max():.1f}"
+        else:
+            z = "-"
         for p in ("plain", "trainer"):
             std = test[p].std(0, ddof=1) if len(seeds) > 1 else np.zeros(len(epochs))
             lines.append(
                 f"| {case} | {p} | {test[p][:, -1].mean():.2f} +- {test[p][:, -1].std(ddof=1) if len(seeds) > 1 else 0:.2f} | "
                 f"{train[p][:, -1].mean():.2f} +- {train[p][:, -1].std(ddof=1) if len(seeds) > 1 else 0:.2f} | "
-                f"{gap:.2f} | {np.median(std):.2f} |"
+                f"{gap:.2f} | {np.median(std):.2f} | {z} |"
             )
     return "\n".join(lines) + "\n"

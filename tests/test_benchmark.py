@@ -30,3 +30,16 @@ def test_table_states_cases_ceiling_and_projection():
     text = benchmark.table(results)
     assert "| standard | 9.00 | 3.60 | 2.50x | 152.8 | 76% |" in text
     assert "3.00 s, 90% of the limit" in text and "6.0 minutes" in text
+
+
+def test_curves_summary_states_the_largest_gap_in_standard_errors():
+    # Two seeds, one epoch: plain 0.90/0.92 (std 0.01414 -> 1.414 pp), trainer 0.93/0.95 (same std).
+    rows = [
+        ("standard", "plain", 0, 1, 0.99, 0.90),
+        ("standard", "plain", 1, 1, 0.99, 0.92),
+        ("standard", "trainer", 0, 1, 0.99, 0.93),
+        ("standard", "trainer", 1, 1, 0.99, 0.95),
+    ]
+    text = benchmark.curves_summary(rows)
+    # gap 3 pp; standard error sqrt((2 + 2) / 2) = 1.414 pp; 3 / 1.414 = 2.1
+    assert "| standard | plain | 91.00 +- 1.41 | 99.00 +- 0.00 | 3.00 | 1.41 | 2.1 |" in text
