@@ -93,6 +93,16 @@ def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=
             activations.append(matmul(activations[-1], w))
         return activations
 
+    def gradients(ws, acts, weight_gradient, input_gradient):
+        """(k, gradient of weight k) from the last layer down; each layer's input gradient is taken
+        before its weight is handed out, so an in-place update never feeds the layers below."""
+        delta = acts[-1]
+        for k in reversed(range(len(ws))):
+            grad = weight_gradient(acts[k], delta)
+            if k:
+                delta = input_gradient(delta, ws[k])
+            yield k, grad
+
     if keras.backend.backend() == "jax":
         import jax
         import jax.numpy as jnp
@@ -102,11 +112,8 @@ def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=
 
         def train_step(i, ws):
             acts = products(jnp.matmul, ws, rows(i, batch))
-            delta, new = acts[-1], list(ws)
-            for k in reversed(range(len(ws))):
-                grad = acts[k].T @ delta
-                if k:
-                    delta = delta @ ws[k].T
+            new = list(ws)
+            for k, grad in gradients(ws, acts, lambda a, d: a.T @ d, lambda d, w: d @ w.T):
                 new[k] = ws[k] - rate * grad
             return new
 
@@ -127,11 +134,12 @@ def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=
         def epoch():
             for i in tf.range(steps):
                 acts = products(tf.matmul, variables, xt[i % offsets : i % offsets + batch])
-                delta = acts[-1]
-                for k in reversed(range(len(variables))):
-                    grad = tf.matmul(acts[k], delta, transpose_a=True)
-                    if k:
-                        delta = tf.matmul(delta, variables[k], transpose_b=True)
+                for k, grad in gradients(
+                    variables,
+                    acts,
+                    lambda a, d: tf.matmul(a, d, transpose_a=True),
+                    lambda d, w: tf.matmul(d, w, transpose_b=True),
+                ):
                     tf.raw_ops.ResourceApplyGradientDescent(var=variables[k].handle, alpha=rate, delta=grad)
             total = tf.constant(0.0)
             for i in tf.range(chunks):

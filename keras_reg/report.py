@@ -161,6 +161,13 @@ def write_tables(runs, out_dir):
     return paths
 
 
+def _curves(histories, column):
+    """(epochs, per-seed curves in percent) over the epochs every seed reached."""
+    length = min(len(h["epoch"]) for h in histories.values())
+    epochs = next(iter(histories.values()))["epoch"][:length]
+    return epochs, 100.0 * np.array([h[column][:length] for h in histories.values()])
+
+
 def write_figures(runs, out_dir):
     """Draws fig10 (test accuracy) and fig11 (training accuracy) as PNG and PDF; returns the paths."""
     import matplotlib
@@ -176,9 +183,8 @@ def write_figures(runs, out_dir):
             histories = runs.get(case)
             if not histories:
                 continue
-            length = min(len(h["epoch"]) for h in histories.values())
-            epochs = next(iter(histories.values()))["epoch"][:length]
-            curves = 100.0 * np.array([h[column][:length] for h in histories.values()])
+            epochs, curves = _curves(histories, column)
+            length = len(epochs)
             mean = curves.mean(axis=0)
             label = f"{paper.CASE_LABELS[case]} (ours, {len(histories)} seed{'s' if len(histories) > 1 else ''})"
             ax.plot(epochs, mean, color=COLORS[case], lw=1.4, label=label)
@@ -205,14 +211,8 @@ def write_figures(runs, out_dir):
     return paths
 
 
-def _mean_curve(histories, column):
-    length = min(len(h["epoch"]) for h in histories.values())
-    return np.array([h[column][:length] for h in histories.values()]).mean(axis=0) * 100.0
-
-
-def _range(cells, key="difference"):
-    values = [c[key] for c in cells]
-    return f"{min(values):+.2f} to {max(values):+.2f}"
+def _span(values, sign=""):
+    return f"{min(values):{sign}.2f} to {max(values):{sign}.2f}"
 
 
 def summary_markdown(runs):
@@ -237,18 +237,18 @@ def summary_markdown(runs):
     for case in paper.CASES:
         mine = [[c for c in cells if c["case"] == case] for cells in (test, train, gap)]
         if all(mine):
+            test_diff, train_diff = ([c["difference"] for c in cells] for cells in mine[:2])
             lines.append(
-                f"| {paper.CASE_LABELS[case]} | {_range(mine[0])} | {_range(mine[1])} | "
-                f"{min(c['ours_mean'] for c in mine[2]):.2f} to {max(c['ours_mean'] for c in mine[2]):.2f} | "
-                f"{min(c['paper'] for c in mine[2]):.2f} to {max(c['paper'] for c in mine[2]):.2f} |"
+                f"| {paper.CASE_LABELS[case]} | {_span(test_diff, '+')} | {_span(train_diff, '+')} | "
+                f"{_span([c['ours_mean'] for c in mine[2]])} | {_span([c['paper'] for c in mine[2]])} |"
             )
     if "standard" in runs:
-        standard = _mean_curve(runs["standard"], "test_accuracy")
+        standard = _curves(runs["standard"], "test_accuracy")[1].mean(axis=0)
         lines += ["", "Test accuracy of the seed means against the standard network's:", ""]
         for case in ("l1", "l2", "dropout"):
             if case not in runs:
                 continue
-            curve = _mean_curve(runs[case], "test_accuracy")
+            curve = _curves(runs[case], "test_accuracy")[1].mean(axis=0)
             n = min(len(curve), len(standard))
             better = curve[:n] > standard[:n]
             from_20 = better[19:]
