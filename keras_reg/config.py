@@ -7,13 +7,17 @@ import dataclasses
 import math
 import numbers
 
-__all__ = ["ConfigError", "RunConfig", "Protocol", "PROTOCOLS", "REGULARIZERS", "make_config"]
+__all__ = ["ConfigError", "RunConfig", "Protocol", "PROTOCOLS", "REGULARIZERS", "PRECISIONS", "make_config"]
 
 REGULARIZERS = ("none", "l1", "l2", "dropout")
 LOSSES = ("cross_entropy", "double_softmax", "binary_per_class")
 INITIALIZERS = ("glorot_uniform", "tf1_truncated_normal")
 L2_FORMS = ("half", "full")
 DATA_SOURCES = ("auto", "cache", "tfds", "keras", "registry")
+# "float32": every computation in float32 (the default, the paper's). "mixed_bfloat16": a labelled
+# speed option, off by default: the hidden layers compute in bfloat16 (Keras's mixed precision
+# policy), the weights, the softmax layer, the loss and the updates stay float32.
+PRECISIONS = ("float32", "mixed_bfloat16")
 MNIST_TRAIN, MNIST_TEST = 60000, 10000
 
 
@@ -69,6 +73,7 @@ class RunConfig:
         loss, initializer, l2_form: those choices (see :class:`Protocol`).
         data_source: where MNIST comes from (see ``keras_reg.data.load_mnist``): a source name or a
             path to a local ``mnist.npz``/``mnist.pkl.gz``.
+        precision: one of :data:`PRECISIONS` (``"float32"`` by default).
     """
 
     regularizer: str = "none"
@@ -85,6 +90,7 @@ class RunConfig:
     initializer: str = "tf1_truncated_normal"
     l2_form: str = "half"
     data_source: str = "auto"
+    precision: str = "float32"
 
     def validate(self):
         """Raises :class:`ConfigError` for the first setting out of range; returns self."""
@@ -93,6 +99,7 @@ class RunConfig:
         _choice("loss", self.loss, LOSSES)
         _choice("initializer", self.initializer, INITIALIZERS)
         _choice("l2_form", self.l2_form, L2_FORMS)
+        _choice("precision", self.precision, PRECISIONS)
         _number("alpha", self.alpha, 0.0, math.inf, "a finite number >= 0", low_open=False)
         _number("keep_prob", self.keep_prob, 0.0, 1.0, "a keep probability in (0, 1]", low_open=True)
         _number("learning_rate", self.learning_rate, 0.0, math.inf, "a finite number > 0", low_open=True)

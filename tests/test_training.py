@@ -71,19 +71,24 @@ def test_same_seed_gives_identical_histories(tmp_path):
         np.testing.assert_array_equal(a[column], b[column])
 
 
-def test_interrupted_run_resumes_to_the_same_history(tmp_path):
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_interrupted_run_resumes_to_the_same_history(tmp_path, precision):
     class StopAfterEpoch2(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    config = _config(regularizer="dropout", epochs=4)
+    config = _config(regularizer="dropout", epochs=4, precision=precision)
     training.train_and_evaluate(config, tmp_path / "whole", datasets=_datasets(), log=_quiet)
     with pytest.raises(KeyboardInterrupt):
         training.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), callbacks=[StopAfterEpoch2()], log=_quiet)
     assert len(training.read_history(tmp_path / "cut")["epoch"]) == 2
     stats = training.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), log=_quiet)
     assert stats["resumed_from"] == 2 and stats["epochs"] == 4
+    assert training.read_config(tmp_path / "cut").precision == precision
+    assert keras.saving.load_model(tmp_path / "cut" / "model.keras").get_layer("hidden_1").compute_dtype == (
+        "bfloat16" if precision == "mixed_bfloat16" else "float32"
+    )
     whole, cut = training.read_history(tmp_path / "whole"), training.read_history(tmp_path / "cut")
     for column in training.HISTORY_COLUMNS[:-1]:
         np.testing.assert_array_equal(whole[column], cut[column])
