@@ -61,6 +61,7 @@ def matmul_throughput(size=2048, repeats=12, dtype="float32"):
         product = jax.jit(lambda p, q: p @ q)
     else:
         product = ops.matmul
+
     def one_product():  # bfloat16 scalars do not convert to NumPy directly
         return ops.convert_to_numpy(ops.cast(product(a, b)[0, 0], "float32"))
 
