@@ -227,7 +227,7 @@ def define_benchmark_flags(fv):
     flags.DEFINE_integer("epochs", 5, "Epochs timed per path and case (the first is a warm-up and not counted).", flag_values=fv)
     flags.DEFINE_enum("protocol", "paper", list(cfg.PROTOCOLS), "The protocol whose model is timed.", flag_values=fv)
     flags.DEFINE_list("cases", ["standard", "l1", "l2", "dropout"], "Which of the paper's cases to time.", flag_values=fv)
-    flags.DEFINE_integer("matmul_size", 2048, "Side of the square float32 matrix product that measures the limit.", flag_values=fv)
+    flags.DEFINE_integer("matmul_size", 2048, "Side of the square matrix product that measures the limit (in the trainer's compute dtype: float32, or bfloat16 with --precision=mixed_bfloat16).", flag_values=fv)
     flags.DEFINE_string("json_out", "results/benchmark.json", "Where the results go as JSON.", flag_values=fv)
     flags.DEFINE_string("data_source", "auto", "Where MNIST comes from (see train.py --helpfull).", flag_values=fv)
     flags.DEFINE_enum("precision", "float32", list(cfg.PRECISIONS), "The trainer's precision (the plain path is always float32); the limit is measured in its compute dtype.", flag_values=fv)

@@ -57,7 +57,8 @@ def test_mixed_bfloat16_epoch_equals_keras_train_on_batch_of_the_same_model(regu
     trainer = engine.make_engine(fast, batch_size=40)
     result = trainer.train_epoch(*trainer.put(x, y), order)
     for step in range(len(x) // 40):
-        reference.train_on_batch(x[order[step * 40 : (step + 1) * 40]], y[order[step * 40 : (step + 1) * 40]])
+        batch = order[step * 40 : (step + 1) * 40]
+        reference.train_on_batch(x[batch], y[batch])
     assert result.steps == 6 and result.diverged_at is None
     for a, b in zip(fast.get_weights(), reference.get_weights()):
         assert a.dtype == np.float32
