@@ -109,12 +109,13 @@ def paper_mlp(
         name: the model's name (default ``paper_mlp_<regularizer>``).
         dtype: the dtype policy of the hidden layers (and their Dropout), e.g. ``"mixed_bfloat16"``
             to compute them in bfloat16 with float32 weights; the softmax layer then computes in the
-            policy's variable dtype (float32), so the probabilities and the loss keep full precision.
+            policy's variable dtype (float32), so the logits, probabilities and loss keep full precision.
             None: Keras's global policy for every layer.
 
     Returns:
         An uncompiled ``keras.Model`` mapping (batch, 784) pixels in [0, 1] to (batch, 10) class
-        probabilities; 1,290,510 parameters with the paper's sizes.
+        probabilities; 1,290,510 parameters with the paper's sizes. The output layer is a linear
+        Dense layer ``"logits"`` followed by a ``keras.layers.Softmax`` layer ``"softmax"``.
     """
     if regularizer not in PAPER_REGULARIZERS:
         raise ValueError(
@@ -150,15 +151,16 @@ def paper_mlp(
         if regularizer == "dropout":
             x = _dropout(keep_prob, seed, i + 1, dtype)(x)
     k_init, b_init = kernel_initializer(initializer, None if seed is None else seed + len(hidden_units))
-    outputs = keras.layers.Dense(
+    logits = keras.layers.Dense(
         10,
-        activation="softmax",
         kernel_initializer=k_init,
         bias_initializer=b_init,
         kernel_regularizer=penalty,
         dtype=output_dtype,
-        name="softmax",
+        name="logits",
     )(x)  # (batch, 10)
+    # Its own layer, so that a trainer can read the logits behind it (keras_reg.engine).
+    outputs = keras.layers.Softmax(dtype=output_dtype, name="softmax")(logits)
     return keras.Model(inputs, outputs, name=name or f"paper_mlp_{regularizer}")
 
 

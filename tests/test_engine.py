@@ -98,8 +98,38 @@ def test_evaluate_matches_numpy_on_the_model_outputs():
 def test_penalty_is_the_sum_of_the_regularizers():
     model = _compiled("l1", alpha=0.003)
     trainer = engine.make_engine(model, batch_size=40)
-    expected = sum(0.003 * np.abs(w).sum() for w in (model.get_layer(n).kernel.numpy() for n in ("hidden_1", "hidden_2", "softmax")))
+    expected = sum(0.003 * np.abs(w).sum() for w in (model.get_layer(n).kernel.numpy() for n in ("hidden_1", "hidden_2", "logits")))
     assert trainer.penalty() == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_saturated_softmax_still_learns_on_every_backend():
+    # Class 0's logit is 40 above the rest and every label is 1, so p_1 ~ e^-40, far below the 1e-7
+    # at which Keras's JAX backend clips probabilities (zero gradient there). From the logits, the
+    # gradient of the mean cross-entropy on the output biases is p - onehot: -1 for class 1, +1 for
+    # class 0; one SGD step at rate 0.1 moves them by +0.1 and -0.1. The evaluation's loss is 40.
+    x, y = _data(40)
+    y[:] = 1
+    model = _compiled("none")
+    kernel, bias = model.get_layer("logits").get_weights()
+    bias[:] = 0.0
+    bias[0] = 40.0
+    model.get_layer("logits").set_weights([np.zeros_like(kernel), bias])
+    trainer = engine.make_engine(model, batch_size=40)
+    assert trainer.reads_logits
+    data = trainer.put(x, y)
+    assert trainer.evaluate(*data)[0] == pytest.approx(40.0, rel=1e-5)
+    trainer.train_epoch(*data, np.arange(40, dtype=np.int32))
+    moved = model.get_layer("logits").get_weights()[1] - bias
+    np.testing.assert_allclose(moved[:2], [-0.1, 0.1], atol=1e-5)  # float32 spacing near 40: 4e-6
+
+
+def test_the_loss_reads_logits_only_behind_a_softmax_layer_with_sparse_cross_entropy():
+    assert engine.make_engine(_compiled("none"), 40).reads_logits
+    assert not engine.make_engine(_compiled("none", loss="double_softmax"), 40).reads_logits
+    inputs = keras.Input((784,))
+    fused = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(inputs))  # no logits to read
+    fused.compile(optimizer=keras.optimizers.SGD(0.1), loss=losses.get("cross_entropy"))
+    assert not engine.make_engine(fused, 40).reads_logits
 
 
 def test_uncompiled_model_is_refused():

@@ -16,7 +16,8 @@ def test_paper_mlp_architecture_and_parameter_count():
     assert model.count_params() == 1_290_510
     dense = _layers_of(model, keras.layers.Dense)
     assert [d.units for d in dense] == [1000, 500, 10]
-    assert [d.activation.__name__ for d in dense] == ["tanh", "tanh", "softmax"]
+    assert [d.activation.__name__ for d in dense] == ["tanh", "tanh", "linear"]
+    assert isinstance(model.layers[-1], keras.layers.Softmax) and model.layers[-1].input is dense[-1].output
     out = model(np.zeros((3, 784), "float32"))
     assert tuple(out.shape) == (3, 10)
     np.testing.assert_allclose(ops.convert_to_numpy(ops.sum(out, axis=1)), 1.0, rtol=1e-5)
@@ -37,7 +38,7 @@ def test_paper_mlp_penalizes_the_three_kernels_only(name, cls):
 def test_paper_mlp_dropout_follows_each_hidden_layer_with_rate_one_minus_keep():
     model = models.paper_mlp("dropout", keep_prob=0.8)
     kinds = [type(layer).__name__ for layer in model.layers[1:]]
-    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense", "Softmax"]
     assert [d.rate for d in _layers_of(model, keras.layers.Dropout)] == pytest.approx([0.2, 0.2])
     assert model.losses == []
 
@@ -50,7 +51,7 @@ def test_paper_mlp_standard_has_no_regularization():
 def test_paper_mlp_mixed_bfloat16_keeps_weights_softmax_and_outputs_in_float32():
     model = models.paper_mlp("dropout", dtype="mixed_bfloat16", seed=0)
     compute = {layer.name: layer.compute_dtype for layer in model.layers[1:]}
-    assert compute == {"hidden_1": "bfloat16", "dropout_1": "bfloat16", "hidden_2": "bfloat16", "dropout_2": "bfloat16", "softmax": "float32"}
+    assert compute == {"hidden_1": "bfloat16", "dropout_1": "bfloat16", "hidden_2": "bfloat16", "dropout_2": "bfloat16", "logits": "float32", "softmax": "float32"}
     assert all(v.dtype == "float32" for v in model.weights)
     out = model(np.full((2, 784), 0.5, "float32"))
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
