@@ -17,8 +17,9 @@ The model must be compiled with its optimizer and loss (``model.compile(optimize
 penalties are the ``regularizer`` of each trainable variable (Keras's ``kernel_regularizer``), and
 add to the loss exactly as ``model.losses`` would. When the model ends in a softmax layer and the
 loss is Keras's sparse cross-entropy on probabilities, the loss is computed from the logits behind
-that layer on every backend, as Keras's TensorFlow backend does (see :func:`_logits_and_probabilities`). Batches are ``batch_size`` rows of the given
-order; a remainder shorter than a batch is left out of that epoch (documented in the README).
+that layer on every backend, as Keras's TensorFlow backend does (:func:`_logits_and_probabilities`).
+Batches are ``batch_size`` rows of the given order; a remainder shorter than a batch is left out of
+that epoch (documented in the README).
 """
 
 import keras

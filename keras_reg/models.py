@@ -108,8 +108,9 @@ def paper_mlp(
         seed: optional integer seed for the initializers and Dropout layers.
         name: the model's name (default ``paper_mlp_<regularizer>``).
         dtype: the dtype policy of the hidden layers (and their Dropout), e.g. ``"mixed_bfloat16"``
-            to compute them in bfloat16 with float32 weights; the softmax layer then computes in the
-            policy's variable dtype (float32), so the logits, probabilities and loss keep full precision.
+            to compute them in bfloat16 with float32 weights; the output layers (logits and softmax)
+            then compute in the policy's variable dtype (float32), so the logits, probabilities and
+            loss keep full precision.
             None: Keras's global policy for every layer.
 
     Returns:
