@@ -56,7 +56,9 @@ def _logits_and_probabilities(model, loss):
     if not is_softmax or type(loss) is not keras.losses.SparseCategoricalCrossentropy:
         return None
     config = loss.get_config()
-    if config.get("from_logits") or config.get("ignore_class") is not None or len(model.outputs) != 1:
+    if config.get("from_logits") or config.get("ignore_class") is not None:
+        return None
+    if len(getattr(model, "outputs", None) or ()) != 1:  # a subclassed model has no graph to cut
         return None
     heads = keras.Model(model.inputs, [last.input, model.outputs[0]])
     for mine, theirs in ((heads.trainable_variables, model.trainable_variables), (heads.non_trainable_variables, model.non_trainable_variables)):

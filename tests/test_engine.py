@@ -132,6 +132,24 @@ def test_the_loss_reads_logits_only_behind_a_softmax_layer_with_sparse_cross_ent
     assert not engine.make_engine(fused, 40).reads_logits
 
 
+def test_a_subclassed_model_ending_in_softmax_trains_on_its_probabilities():
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense, self.softmax = keras.layers.Dense(10), keras.layers.Softmax()
+
+        def call(self, x, training=False):
+            return self.softmax(self.dense(x))
+
+    model = Subclassed()
+    model(np.zeros((1, 784), "float32"))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=losses.get("cross_entropy"))
+    trainer = engine.make_engine(model, 40)
+    assert not trainer.reads_logits
+    x, y = _data(80)
+    assert trainer.train_epoch(*trainer.put(x, y), np.arange(80, dtype=np.int32)).steps == 2
+
+
 def test_uncompiled_model_is_refused():
     with pytest.raises(ValueError, match="compiled"):
         engine.make_engine(models.paper_mlp(hidden_units=(4,)), batch_size=10)
