@@ -28,6 +28,9 @@ class ConfigError(ValueError):
         self.name, self.value, self.expected = name, value, expected
         super().__init__(f"Invalid value received for `{name}`. Expected {expected}. Received: {name}={value!r}")
 
+    def __reduce__(self):  # rebuilt from its fields when it crosses a process boundary
+        return type(self), (self.name, self.value, self.expected)
+
 
 @dataclasses.dataclass(frozen=True)
 class Protocol:

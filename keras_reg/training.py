@@ -72,6 +72,9 @@ class DivergenceError(RuntimeError):
         super().__init__(message)
         self.epoch, self.step = epoch, step
 
+    def __reduce__(self):  # rebuilt from its fields when it crosses a process boundary
+        return type(self), (str(self), self.epoch, self.step)
+
 
 # --------------------------------------------------------------------------------------------------
 # Files
