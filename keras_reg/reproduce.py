@@ -113,24 +113,31 @@ def _train_in_workers(to_train, runs_dir, datasets, workers, total, log):
     log(f"training {len(to_train)} runs in {workers} processes of {threads} thread{'s' * (threads > 1)} each")
     context = multiprocessing.get_context("spawn")  # a fork would copy the parent's TensorFlow runtime
     lines = context.Queue()
-    results, failure = {}, None
+    results, failure, waiting, running = {}, None, iter(to_train), {}
     with futures.ProcessPoolExecutor(workers, context, _start_worker, (datasets, threads, lines)) as pool:
-        running = {pool.submit(_train_one, f"[{i}/{total}] {key}", config, str(Path(runs_dir) / key)): key for i, key, config in to_train}
+
+        def start_next():  # one run per free worker, so that after a failure nothing new begins
+            item = next(waiting, None)
+            if item is not None:
+                i, key, config = item
+                running[pool.submit(_train_one, f"[{i}/{total}] {key}", config, str(Path(runs_dir) / key))] = key
+
+        for _ in range(workers):
+            start_next()
         while running:
             finished, _ = futures.wait(running, timeout=0.5, return_when=futures.FIRST_COMPLETED)
             _drain(lines, log)
             for future in finished:
                 key = running.pop(future)
-                if future.cancelled():
-                    continue
                 try:
                     results[key] = future.result()
                 except Exception as error:  # noqa: BLE001  (raised below, after the others finish)
                     if failure is None:
                         failure = error
                         log(f"{key} failed: {error}; the runs in progress finish, the others do not start")
-                        for other in running:
-                            other.cancel()
+            if failure is None:  # a failure among them stops new runs
+                for _ in finished:
+                    start_next()
     _drain(lines, log)
     if failure is not None:
         raise failure

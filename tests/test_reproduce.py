@@ -1,0 +1,85 @@
+"""run_grid: the runs of a grid trained one after another or side by side in worker processes."""
+
+import dataclasses
+import os
+import pickle
+from concurrent import futures
+
+import pytest
+
+from keras_reg import reproduce, training
+from keras_reg.config import ConfigError, make_config
+
+
+def _grid(**overrides):
+    values = dict(epochs=2, train_examples=300, test_examples=100, batch_size=50, learning_rate=0.1, seed=3)
+    return {
+        f"{case}/seed_3": make_config("paper", **{**values, "regularizer": case, **overrides.get(case, {})})
+        for case in ("none", "l2", "dropout")
+    }
+
+
+def _histories(runs_dir, grid):
+    # Every column but the wall time of each epoch.
+    return {key: {k: v for k, v in training.read_history(runs_dir / key).items() if k != "seconds"} for key in grid}
+
+
+def test_workers_train_the_same_runs_as_one_process_and_report_by_key(tmp_path, fake_mnist):
+    grid = _grid()
+    reproduce.run_grid(grid, tmp_path / "one", datasets=fake_mnist, workers=1, log=lambda line: None)
+    lines = []
+    stats = reproduce.run_grid(grid, tmp_path / "two", datasets=fake_mnist, workers=2, log=lines.append)
+    assert list(stats) == list(grid) and all(s["trained"] and s["epochs"] == 2 for s in stats.values())
+    one, two = _histories(tmp_path / "one", grid), _histories(tmp_path / "two", grid)
+    for key in grid:
+        assert set(two[key]) == set(one[key])
+        for column in one[key]:
+            assert list(two[key][column]) == list(one[key][column]), (key, column)  # bit for bit
+    assert lines[0].startswith("training 3 runs in 2 processes of ")
+    for i, key in enumerate(grid, start=1):
+        assert sum(line.startswith(f"[{i}/3] {key} | epoch") for line in lines) == 2
+    again = reproduce.run_grid(grid, tmp_path / "two", datasets=None, workers=2, log=lines.append)
+    assert not any(s["trained"] for s in again.values())  # finished runs are reused, no data needed
+
+
+def test_a_failed_worker_run_is_raised_after_the_runs_in_progress_finish(tmp_path, fake_mnist):
+    grid = {key: config for key, config in sorted(_grid(none={"epochs": 20}).items(), key=lambda item: "l2" not in item[0])}
+    other = dataclasses.replace(grid["l2/seed_3"], epochs=1, learning_rate=0.2)
+    training.train_and_evaluate(other, tmp_path / "l2/seed_3", datasets=fake_mnist, log=lambda line: None)
+    # l2 (first) finds another run in its directory and fails as it opens it, long before none's 20
+    # epochs end; dropout waits for a free worker, and none comes before the failure is known.
+    with pytest.raises(training.RunDirError, match="learning_rate: 0.2 there, 0.1 here"):
+        reproduce.run_grid(grid, tmp_path, datasets=fake_mnist, workers=2, log=lambda line: None)
+    assert len(training.read_history(tmp_path / "none/seed_3")["epoch"]) == 20  # finished, not lost
+    assert training.read_config(tmp_path / "l2/seed_3") == other  # untouched
+    assert not (tmp_path / "dropout/seed_3" / "config.json").exists()  # not begun after the failure
+
+
+def test_errors_keep_their_fields_across_a_process_boundary():
+    config_error = pickle.loads(pickle.dumps(ConfigError("alpha", -1.0, "a value >= 0")))
+    assert (config_error.name, config_error.value, str(config_error)) == ("alpha", -1.0, str(ConfigError("alpha", -1.0, "a value >= 0")))
+    divergence = pickle.loads(pickle.dumps(training.DivergenceError("loss is NaN", 4, 17)))
+    assert (str(divergence), divergence.epoch, divergence.step) == ("loss is NaN", 4, 17)
+
+
+def _intra_op_threads():
+    import tensorflow as tf
+
+    return tf.config.threading.get_intra_op_parallelism_threads(), tf.config.threading.get_inter_op_parallelism_threads()
+
+
+def test_a_worker_process_is_limited_to_its_share_of_the_cores():
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with futures.ProcessPoolExecutor(1, context, reproduce._start_worker, (None, 1, context.Queue())) as pool:
+        assert pool.submit(_intra_op_threads).result() == (1, 1)
+
+
+def test_default_workers_is_one_per_core_within_memory(monkeypatch):
+    monkeypatch.setattr(reproduce, "_cores", lambda: 3)
+    page, pages = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_PHYS_PAGES")
+    assert reproduce.default_workers(1) == 1
+    assert reproduce.default_workers(2) == min(2, page * pages // 2**31)
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 2 * 2**31 // 4096}[name])
+    assert reproduce.default_workers(10) == 2  # 4 GiB: two processes, not three
