@@ -225,11 +225,16 @@ def summary_markdown(runs):
     test, train, gap = (table_cells(runs, which) for which in ("test", "train", "gap"))
     both = test + train
     seeds = sorted({c["seeds"] for c in both})
+    distance = (
+        f"Mean absolute difference from the paper over the {len(both)} cells of Tables 1-2: "
+        f"{np.mean([abs(c['difference']) for c in both]):.2f} pp."
+        if both
+        else f"No run reached a printed epoch ({paper.EPOCHS[0]}), so there is nothing to compare yet."
+    )
     lines = [
         "### The reproduction against the paper",
         "",
-        f"Seeds per case: {'/'.join(map(str, seeds))}. Mean absolute difference from the paper over the "
-        f"{len(both)} cells of Tables 1-2: {np.mean([abs(c['difference']) for c in both]):.2f} pp.",
+        f"Seeds per case: {'/'.join(map(str, seeds))}. {distance}",
         "",
         "| case | test acc. minus paper (pp) | train acc. minus paper (pp) | train-test gap, ours (pp) | gap, paper (pp) |",
         "| --- | --- | --- | --- | --- |",

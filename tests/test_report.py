@@ -3,6 +3,7 @@
 import csv
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,14 @@ def test_summary_numbers_are_computed_from_the_runs(runs_dir):
     # A case whose curve passes the standard's: above it from that epoch on.
     runs["l1"][0]["test_accuracy"] = np.where(runs["l1"][0]["epoch"] >= 30, 0.99, 0.9)
     assert "- L1: above it at 71 of the 81 epochs from 20 on; at every epoch from 30 on." in report.summary_markdown(runs)
+
+
+def test_summary_of_runs_short_of_the_first_printed_epoch_says_so_without_warnings(runs_dir):
+    runs = {case: {seed: {k: v[:5] for k, v in h.items()} for seed, h in seeds.items()} for case, seeds in report.load_runs(runs_dir).items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's "Mean of empty slice" was printed here
+        text = report.summary_markdown(runs)
+    assert "No run reached a printed epoch (20), so there is nothing to compare yet." in text
 
 
 def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
