@@ -28,6 +28,8 @@ __all__ = [
     "matmul_throughput",
     "matrix_products_epoch",
     "benchmark_case",
+    "side_by_side",
+    "makespan",
     "run",
     "table",
     "compare_curves",
@@ -238,6 +240,42 @@ def benchmark_case(config, datasets, epochs=5, log=print):
     }
 
 
+def side_by_side(configs, datasets, epochs=5, workers=None, log=print):
+    """The cases trained as the reproduction trains them on a CPU: :func:`keras_reg.reproduce.run_grid`
+    with ``workers`` processes (None: :func:`~keras_reg.reproduce.default_workers`), ``epochs`` each.
+
+    Returns None when that is one process (the per-case timings are then the reproduction's), else
+    a dict: workers, wall seconds of the whole grid, each case's median epoch after the first (timed
+    with the other runs beside it), and the projected reproduction: 100 epochs of each case at
+    those medians, handed to the workers in order as the reproduction hands them.
+    """
+    import dataclasses
+    import tempfile
+
+    from keras_reg import reproduce, training
+
+    workers = reproduce.default_workers(len(configs)) if workers is None else min(workers, len(configs))
+    if workers <= 1:
+        return None
+    grid = {case: dataclasses.replace(config, epochs=epochs) for case, config in configs.items()}
+    with tempfile.TemporaryDirectory() as runs_dir:
+        start = time.perf_counter()
+        reproduce.run_grid(grid, runs_dir, datasets=datasets, workers=workers, log=lambda line: None)
+        wall = time.perf_counter() - start
+        medians = {case: float(np.median(training.read_history(f"{runs_dir}/{case}")["seconds"][1:])) for case in grid}
+    log(f"side by side in {workers} processes: " + ", ".join(f"{c} {s:.2f} s/epoch" for c, s in medians.items()))
+    projected = makespan([100 * seconds for seconds in medians.values()], workers)
+    return {"workers": workers, "wall_seconds": wall, "epoch_seconds": medians, "projected_reproduction_seconds": projected}
+
+
+def makespan(durations, workers):
+    """When the last of the jobs ``durations`` ends if each, in order, goes to the first worker free."""
+    finish = [0.0] * workers
+    for seconds in durations:
+        finish[int(np.argmin(finish))] += seconds
+    return max(finish)
+
+
 def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
     """Benchmarks {case: RunConfig}; returns a JSON-ready dict (limit, per-case results, projection)."""
     import os
@@ -259,6 +297,7 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
     for case, config in configs.items():
         result = benchmark_case(config, datasets, epochs, log)
         cases[case] = result
+    parallel = side_by_side(configs, datasets, epochs, log=log)
     limit_after = matmul_throughput(matmul_size, dtype=dtype)
     limit = max(limit_before, limit_after)  # the conservative choice: the higher limit
     for result in cases.values():
@@ -266,6 +305,9 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
         result["trainer_gflops"] = achieved / 1e9
         result["fraction_of_limit"] = achieved / limit
     total = sum(100 * r["trainer_seconds"] for r in cases.values())
+    if parallel is not None:
+        # The grid's whole work over its projected time, as a fraction of the limit of the whole machine.
+        parallel["fraction_of_limit"] = 100 * len(cases) * (train_flops + eval_flops) / parallel["projected_reproduction_seconds"] / limit
     return {
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count()},
         "backend": keras.backend.backend(),
@@ -280,6 +322,7 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
         },
         "cases": cases,
         "projected_reproduction_seconds": total,
+        "side_by_side": parallel,
     }
 
 
@@ -308,8 +351,17 @@ def table(results):
         f"The epoch's matrix products alone, issued one by one from a compiled loop (no activation, loss, gather "
         f"or Dropout): {products['seconds']:.2f} s, {100 * products['fraction_of_limit']:.0f}% of the limit.",
         "",
-        f"Projected reproduction of the {len(results['cases'])} case(s) timed here (100 epochs each): {minutes:.1f} minutes.",
+        f"Projected reproduction of the {len(results['cases'])} case(s) timed here (100 epochs each), one after another: {minutes:.1f} minutes.",
     ]
+    parallel = results.get("side_by_side")
+    if parallel:
+        epochs = ", ".join(f"{case} {seconds:.2f}" for case, seconds in parallel["epoch_seconds"].items())
+        lines += [
+            "",
+            f"Side by side as the reproduction runs them here ({parallel['workers']} processes; "
+            f"s/epoch with the other runs beside: {epochs}): projected {parallel['projected_reproduction_seconds'] / 60:.1f} minutes, "
+            f"the whole machine at {100 * parallel['fraction_of_limit']:.0f}% of the limit.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -44,11 +44,25 @@ def test_table_states_cases_ceiling_and_projection():
     }
     text = benchmark.table(results)
     assert "| standard | 9.00 | 3.60 | 2.50x | 152.8 | 76% |" in text
-    assert "3.00 s, 90% of the limit" in text and "the 1 case(s) timed here (100 epochs each): 6.0 minutes" in text
+    assert "3.00 s, 90% of the limit" in text and "the 1 case(s) timed here (100 epochs each), one after another: 6.0 minutes" in text
+    assert "Side by side" not in text  # one process (JSON from before it was recorded, or a GPU)
+    results["side_by_side"] = {"workers": 2, "epoch_seconds": {"standard": 4.5}, "projected_reproduction_seconds": 450.0, "fraction_of_limit": 0.81}
+    assert "(2 processes; s/epoch with the other runs beside: standard 4.50): projected 7.5 minutes, the whole machine at 81%" in benchmark.table(results)
     assert "trainer precision float32" in text and "2048^3 float32" in text  # JSON from before they were recorded
     results.update(precision="mixed_bfloat16", matmul={"size": 1024, "dtype": "bfloat16"})
     text = benchmark.table(results)
     assert "trainer precision mixed_bfloat16 (plain Keras: float32)" in text and "1024^3 bfloat16" in text
+
+
+def test_makespan_hands_each_job_to_the_first_worker_free():
+    assert benchmark.makespan([3, 3, 4, 2], 2) == 7  # 3 | 3, then 4 after the first, 2 after the second
+    assert benchmark.makespan([5, 1, 1, 1], 2) == 5 and benchmark.makespan([2, 2], 1) == 4
+
+
+def test_side_by_side_is_none_for_one_process(fake_mnist):
+    from keras_reg import experiments
+
+    assert benchmark.side_by_side({"standard": experiments.paper_case("standard")}, fake_mnist) is None
 
 
 def test_curves_summary_states_the_largest_gap_in_standard_errors():
