@@ -240,9 +240,9 @@ def benchmark_case(config, datasets, epochs=5, log=print):
     }
 
 
-def side_by_side(configs, datasets, epochs=5, workers=None, log=print):
+def side_by_side(configs, datasets, epochs=5, log=print):
     """The cases trained as the reproduction trains them on a CPU: :func:`keras_reg.reproduce.run_grid`
-    with ``workers`` processes (None: :func:`~keras_reg.reproduce.default_workers`), ``epochs`` each.
+    in :func:`~keras_reg.reproduce.default_workers` processes, ``epochs`` each.
 
     Returns None when that is one process (the per-case timings are then the reproduction's), else
     a dict: workers, wall seconds of the whole grid, each case's median epoch after the first (timed
@@ -254,7 +254,7 @@ def side_by_side(configs, datasets, epochs=5, workers=None, log=print):
 
     from keras_reg import reproduce, training
 
-    workers = reproduce.default_workers(len(configs)) if workers is None else min(workers, len(configs))
+    workers = reproduce.default_workers(len(configs))
     if workers <= 1:
         return None
     grid = {case: dataclasses.replace(config, epochs=epochs) for case, config in configs.items()}

@@ -94,10 +94,10 @@ class Engine:
         self.eval_batch_size = int(eval_batch_size)
         loss = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
         # A loss given by name is a per-example function; wrap it to average over the batch.
-        self.loss_fn = loss if isinstance(loss, keras.losses.Loss) else _BatchMean(loss)
+        loss_fn = loss if isinstance(loss, keras.losses.Loss) else _BatchMean(loss)
         # What the step calls: the model, or the model with its logits as a second output.
         heads = _logits_and_probabilities(model, loss)
-        self.net, self.loss_fn = heads or (model, self.loss_fn)
+        self.net, self.loss_fn = heads or (model, loss_fn)
         self.reads_logits = heads is not None
         self.optimizer = model.optimizer
         if not self.optimizer.built:

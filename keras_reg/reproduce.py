@@ -100,9 +100,7 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, log=print):
         for i, key, config in to_train:
             log(f"[{i}/{len(grid)}] {key}")
             results[key] = training.train_and_evaluate(config, Path(runs_dir) / key, datasets=datasets, log=log)
-    for key, config, same in plan:
-        results[key] = results[same]
-    return {key: results[key] for key in grid}
+    return {key: results[same] for key, _, same in plan}
 
 
 def _train_in_workers(to_train, runs_dir, datasets, workers, total, log):
