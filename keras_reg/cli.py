@@ -13,7 +13,7 @@ from keras_reg import config as cfg
 
 __all__ = ["EXIT", "flags_parser", "define_train_flags", "train_config", "run_train", "fail"]
 
-EXIT = {"ok": 0, "usage": 2, "diverged": 3, "data": 4, "interrupted": 130}
+EXIT = {"ok": 0, "usage": 2, "diverged": 3, "data": 4, "worker": 5, "interrupted": 130}
 
 
 def fail(program, message, status):
@@ -96,7 +96,7 @@ def _train(config, out_dir, overwrite):
 
 def guarded(program, work):
     """Runs ``work()`` and turns the errors a user can cause into one line and an exit status."""
-    from keras_reg import data, training
+    from keras_reg import data, reproduce, training
 
     try:
         return work()
@@ -106,6 +106,8 @@ def guarded(program, work):
         return fail(program, str(e), EXIT["diverged"])
     except data.DataError as e:
         return fail(program, str(e), EXIT["data"])
+    except reproduce.WorkerError as e:
+        return fail(program, str(e), EXIT["worker"])
     except KeyboardInterrupt:
         return fail(program, "interrupted; run the same command again to resume from the last completed epoch", EXIT["interrupted"])
 

@@ -9,13 +9,21 @@ time the two take one after the other (README, Speed), to the same bits.
 
 import os
 import queue
+import tempfile
 from concurrent import futures
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+
+import numpy as np
 
 from keras_reg import experiments, paper
 from keras_reg.config import make_config
 
-__all__ = ["paper_grid", "fidelity_grid", "run_grid", "default_workers"]
+__all__ = ["paper_grid", "fidelity_grid", "run_grid", "default_workers", "WorkerError"]
+
+
+class WorkerError(RuntimeError):
+    """A worker process ended before its run did: killed (out of memory?) or unable to start."""
 
 
 def paper_grid(seeds=(0,), epochs=100, protocol="paper", cases=paper.CASES, **overrides):
@@ -107,12 +115,21 @@ def _train_in_workers(to_train, runs_dir, datasets, workers, total, log):
     """{key: stats} of the runs ``to_train`` (index, key, config), trained by ``workers`` processes."""
     import multiprocessing
 
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A spawned worker imports the main module again; unguarded, that module would start a pool
+        # of its own, which multiprocessing refuses in a way that leaves the first pool waiting forever.
+        raise RuntimeError(
+            "run_grid(workers > 1) was called while a worker process imported the main module: "
+            "put the code that calls it under `if __name__ == '__main__':`"
+        )
     threads = max(1, _cores() // workers)
     log(f"training {len(to_train)} runs in {workers} processes of {threads} thread{'s' * (threads > 1)} each")
     context = multiprocessing.get_context("spawn")  # a fork would copy the parent's TensorFlow runtime
     lines = context.Queue()
-    results, failure, waiting, running = {}, None, iter(to_train), {}
-    with futures.ProcessPoolExecutor(workers, context, _start_worker, (datasets, threads, lines)) as pool:
+    results, failure, stopped, waiting, running = {}, None, [], iter(to_train), {}
+    with tempfile.TemporaryDirectory(prefix="keras_reg_data_") as shared, futures.ProcessPoolExecutor(
+        workers, context, _start_worker, (_share(datasets, shared), threads, lines)
+    ) as pool:
 
         def start_next():  # one run per free worker, so that after a failure nothing new begins
             item = next(waiting, None)
@@ -129,27 +146,51 @@ def _train_in_workers(to_train, runs_dir, datasets, workers, total, log):
                 key = running.pop(future)
                 try:
                     results[key] = future.result()
+                except BrokenProcessPool:  # the pool stops every worker; no telling whose process died
+                    stopped.append(key)
                 except Exception as error:  # noqa: BLE001  (raised below, after the others finish)
                     if failure is None:
                         failure = error
                         log(f"{key} failed: {error}; the runs in progress finish, the others do not start")
-            if failure is None:  # a failure among them stops new runs
+            if failure is None and not stopped:  # a failure among them stops new runs
                 for _ in finished:
                     start_next()
     _drain(lines, log)
+    if failure is None and stopped:
+        failure = WorkerError(
+            "a worker process ended abruptly (killed, out of memory, or unable to start, as in a script that "
+            f"calls run_grid outside `if __name__ == '__main__':`); {', '.join(k for _, k, _ in to_train if k in stopped)} "
+            "stopped at the last completed epoch: run the same command again to resume"
+        )
     if failure is not None:
         raise failure
     return results
 
 
 _WORKER = {}
+_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def _start_worker(datasets, threads, lines):
+def _share(datasets, directory):
+    """The paths of the data sets saved as .npy files in ``directory``, for the workers to load.
+
+    Not the arrays themselves: a worker that dies as it starts (a script without a main guard)
+    would leave a parent still writing a large pickle to it waiting forever (CPython holds the
+    pipe's read end open while it writes).
+    """
+    (x_train, y_train), (x_test, y_test) = datasets
+    paths = [str(Path(directory) / f"{name}.npy") for name in _ARRAYS]
+    for path, array in zip(paths, (x_train, y_train, x_test, y_test)):
+        np.save(path, np.asarray(array))
+    return paths
+
+
+def _start_worker(data_paths, threads, lines):
     """Runs in each worker process before its first run: the data, the thread limit, the log queue."""
     import keras
 
-    _WORKER.update(datasets=datasets, lines=lines)
+    x_train, y_train, x_test, y_test = (np.load(path) for path in data_paths)
+    _WORKER.update(datasets=((x_train, y_train), (x_test, y_test)), lines=lines)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 

@@ -3,6 +3,10 @@
 import dataclasses
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import textwrap
 from concurrent import futures
 
 import pytest
@@ -68,12 +72,22 @@ def _intra_op_threads():
     return tf.config.threading.get_intra_op_parallelism_threads(), tf.config.threading.get_inter_op_parallelism_threads()
 
 
-def test_a_worker_process_is_limited_to_its_share_of_the_cores():
+def _worker_data():
+    (x_train, y_train), (x_test, y_test) = reproduce._WORKER["datasets"]
+    return x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist()
+
+
+def test_a_worker_process_is_limited_to_its_share_of_the_cores_and_gets_the_data(tmp_path):
     import multiprocessing
 
+    import numpy as np
+
+    datasets = ((np.arange(6, dtype=np.uint8).reshape(2, 3), np.array([1, 2], np.uint8)), (np.zeros((1, 3), np.uint8), np.array([7], np.uint8)))
     context = multiprocessing.get_context("spawn")
-    with futures.ProcessPoolExecutor(1, context, reproduce._start_worker, (None, 1, context.Queue())) as pool:
+    initargs = (reproduce._share(datasets, tmp_path), 1, context.Queue())
+    with futures.ProcessPoolExecutor(1, context, reproduce._start_worker, initargs) as pool:
         assert pool.submit(_intra_op_threads).result() == (1, 1)
+        assert pool.submit(_worker_data).result() == ([[0, 1, 2], [3, 4, 5]], [1, 2], [[0, 0, 0]], [7])
 
 
 def test_default_workers_is_one_per_core_within_memory(monkeypatch):
@@ -83,3 +97,29 @@ def test_default_workers_is_one_per_core_within_memory(monkeypatch):
     assert reproduce.default_workers(2) == min(2, page * pages // 2**31)
     monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 2 * 2**31 // 4096}[name])
     assert reproduce.default_workers(10) == 2  # 4 GiB: two processes, not three
+
+
+def test_a_script_without_a_main_guard_fails_at_once_instead_of_waiting_for_its_workers(tmp_path):
+    # Spawned workers import the main module again; unguarded, it used to leave the pool waiting forever.
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent(f"""
+        import numpy as np
+        from keras_reg import reproduce
+        from keras_reg.config import make_config
+        grid = {{f"none/seed_{{s}}": make_config("paper", epochs=1, train_examples=100, test_examples=100,
+                                                batch_size=50, regularizer="none", seed=s) for s in (0, 1)}}
+        x, y = np.zeros((100, 28, 28), np.uint8), np.zeros(100, np.uint8)
+        reproduce.run_grid(grid, {str(tmp_path / "runs")!r}, datasets=((x, y), (x, y)), workers=2)
+    """))
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _, stderr = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the workers too
+        process.communicate()
+        pytest.fail("the script still waited for its workers after 300 s")
+    assert process.returncode != 0
+    assert "WorkerError: a worker process ended abruptly" in stderr and "none/seed_0" in stderr
+    assert "put the code that calls it under `if __name__ == '__main__':`" in stderr  # the worker's own error
