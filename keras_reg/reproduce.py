@@ -75,7 +75,8 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, log=print):
     ``workers`` > 1 (0: :func:`default_workers`) the runs to train go to that many processes,
     each limited to its share of the CPU cores; their progress lines reach ``log`` prefixed by the
     key. If a run fails, the runs in progress still finish and the runs not begun are not begun;
-    then the first failure is raised.
+    then the first failure is raised. If a worker process dies, every worker stops and
+    :class:`WorkerError` names the runs stopped; each resumes from its last completed epoch.
     """
     from keras_reg import training
 
