@@ -122,6 +122,10 @@ def _int_list(text, name):
     return tuple(values)
 
 
+def _define_workers_flag(fv):
+    flags.DEFINE_integer("workers", 0, "Runs trained at once, each in its own process (0: one per CPU core with TensorFlow on a CPU, else 1; 1: one after another in this process).", lower_bound=0, flag_values=fv)
+
+
 def define_fidelity_flags(fv):
     from keras_reg import experiments
 
@@ -131,7 +135,7 @@ def define_fidelity_flags(fv):
     flags.DEFINE_string("out_dir", "results/fidelity", "Where the runs go (<candidate>/<case>/seed_<k>).", flag_values=fv)
     flags.DEFINE_string("fidelity_md", None, "Also write the comparison as Markdown here (e.g. paper_figures/FIDELITY.md).", flag_values=fv)
     flags.DEFINE_bool("report_only", False, "Only tabulate finished runs; train nothing.", flag_values=fv)
-    flags.DEFINE_integer("workers", 0, "Runs trained at once, each in its own process (0: one per CPU core with TensorFlow on a CPU, else 1; 1: one after another in this process).", lower_bound=0, flag_values=fv)
+    _define_workers_flag(fv)
 
 
 def run_fidelity(fv, argv, program="fidelity.py"):
@@ -177,7 +181,7 @@ def define_reproduce_flags(fv):
     flags.DEFINE_string("seeds", "0", "Comma-separated seeds, e.g. 0,1,2: each case runs once per seed.", flag_values=fv)
     flags.DEFINE_list("cases", ["standard", "l1", "l2", "dropout"], "Which of the paper's cases to run.", flag_values=fv)
     flags.DEFINE_string("out_dir", "results/paper", "Runs go to <out_dir>/runs/<case>/seed_<k>; figures and tables to <out_dir>.", flag_values=fv)
-    flags.DEFINE_integer("workers", 0, "Runs trained at once, each in its own process (0: one per CPU core with TensorFlow on a CPU, else 1; 1: one after another in this process).", lower_bound=0, flag_values=fv)
+    _define_workers_flag(fv)
 
 
 def run_reproduce(fv, argv, program="reproduce_paper.py"):
