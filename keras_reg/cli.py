@@ -122,8 +122,9 @@ def _int_list(text, name):
     return tuple(values)
 
 
-def _define_workers_flag(fv):
+def _define_grid_flags(fv):
     flags.DEFINE_integer("workers", 0, "Runs trained at once, each in its own process (0: one per CPU core with TensorFlow on a CPU, else 1; 1: one after another in this process).", lower_bound=0, flag_values=fv)
+    flags.DEFINE_bool("vectorize_seeds", False, "Train the seeds of each case as one computation (jax.vmap; needs KERAS_BACKEND=jax and --workers 0 or 1): for many seeds on a GPU (README, Backends and GPUs).", flag_values=fv)
 
 
 def define_fidelity_flags(fv):
@@ -135,7 +136,7 @@ def define_fidelity_flags(fv):
     flags.DEFINE_string("out_dir", "results/fidelity", "Where the runs go (<candidate>/<case>/seed_<k>).", flag_values=fv)
     flags.DEFINE_string("fidelity_md", None, "Also write the comparison as Markdown here (e.g. paper_figures/FIDELITY.md).", flag_values=fv)
     flags.DEFINE_bool("report_only", False, "Only tabulate finished runs; train nothing.", flag_values=fv)
-    _define_workers_flag(fv)
+    _define_grid_flags(fv)
 
 
 def run_fidelity(fv, argv, program="fidelity.py"):
@@ -153,7 +154,7 @@ def run_fidelity(fv, argv, program="fidelity.py"):
         seeds = _int_list(fv.seeds, "seeds")
         grid = reproduce.fidelity_grid(fv.candidates, seeds=seeds, epochs=fv.epochs)
         if not fv.report_only:
-            reproduce.run_grid(grid, fv.out_dir, workers=fv.workers)
+            reproduce.run_grid(grid, fv.out_dir, workers=fv.workers, vectorize_seeds=fv.vectorize_seeds)
         from keras_reg import report
 
         text = report.fidelity_markdown(fv.out_dir, fv.candidates)
@@ -181,7 +182,7 @@ def define_reproduce_flags(fv):
     flags.DEFINE_string("seeds", "0", "Comma-separated seeds, e.g. 0,1,2: each case runs once per seed.", flag_values=fv)
     flags.DEFINE_list("cases", ["standard", "l1", "l2", "dropout"], "Which of the paper's cases to run.", flag_values=fv)
     flags.DEFINE_string("out_dir", "results/paper", "Runs go to <out_dir>/runs/<case>/seed_<k>; figures and tables to <out_dir>.", flag_values=fv)
-    _define_workers_flag(fv)
+    _define_grid_flags(fv)
 
 
 def run_reproduce(fv, argv, program="reproduce_paper.py"):
@@ -203,7 +204,7 @@ def run_reproduce(fv, argv, program="reproduce_paper.py"):
         from keras_reg import report
 
         runs_dir = Path(fv.out_dir) / "runs"
-        reproduce.run_grid(grid, runs_dir, workers=fv.workers)
+        reproduce.run_grid(grid, runs_dir, workers=fv.workers, vectorize_seeds=fv.vectorize_seeds)
         for path in report.make_all(runs_dir, fv.out_dir):
             print(f"wrote {path}")
         return EXIT["ok"]

@@ -12,6 +12,8 @@ order given as an index array:
   one fused kernel (ResourceApplyGradientDescent), the paper's penalties applied in closed form;
   any other optimizer or regularizer goes through ``optimizer.apply`` and autodiff.
 * JAX: ``jax.jit`` over ``lax.scan`` of ``model.stateless_call`` and ``optimizer.stateless_apply``.
+  :class:`SeedStack` trains several models of one architecture (the seeds of one configuration)
+  as one computation: ``jax.vmap`` of that epoch over the models' stacked variables.
 
 The model must be compiled with its optimizer and loss (``model.compile(optimizer, loss)``);
 penalties are the ``regularizer`` of each trainable variable (Keras's ``kernel_regularizer``), and
@@ -25,7 +27,7 @@ that epoch (documented in the README).
 import keras
 import numpy as np
 
-__all__ = ["EpochResult", "Engine", "make_engine"]
+__all__ = ["EpochResult", "Engine", "make_engine", "SeedStack"]
 
 
 class _BatchMean:
@@ -128,6 +130,11 @@ class Engine:
 
     def evaluate(self, x, y):
         """Inference-mode (mean data loss, accuracy) over all of (x, y)."""
+        loss_sum, correct = _chunked(self._chunk_sums(), x, y, self.eval_batch_size)
+        return float(loss_sum) / int(x.shape[0]), float(correct) / int(x.shape[0])
+
+    def _chunk_sums(self):
+        """A function (x chunk, y chunk) -> (sum of losses, number correct) for the current weights."""
         raise NotImplementedError
 
 
@@ -255,14 +262,8 @@ class _TensorFlowEngine(Engine):
         diverged = int(diverged)
         return EpochResult(float(mean), int(done), diverged or None)
 
-    def evaluate(self, x, y):
-        n = int(x.shape[0])
-        loss_sum = correct = 0.0
-        for start in range(0, n, self.eval_batch_size):
-            l, c = self._eval_chunk(x[start : start + self.eval_batch_size], y[start : start + self.eval_batch_size])
-            loss_sum += float(l)
-            correct += float(c)
-        return loss_sum / n, correct / n
+    def _chunk_sums(self):
+        return self._eval_chunk
 
 
 class _JaxEngine(Engine):
@@ -308,8 +309,6 @@ class _JaxEngine(Engine):
             carry, _ = jax.lax.scan(step, carry, batches)
             return carry
 
-        self._train_epoch = jax.jit(train_epoch, donate_argnums=(0,))
-
         def eval_chunk(trainable, non_trainable, xc, yc):
             outputs, _ = net.stateless_call(trainable, non_trainable, xc, training=False)
             loss_input, probabilities = split(outputs)
@@ -317,6 +316,8 @@ class _JaxEngine(Engine):
             correct = jnp.argmax(probabilities, axis=-1) == yc
             return jnp.sum(losses), jnp.sum(correct.astype(jnp.float32))
 
+        self._epoch_fn, self._eval_fn = train_epoch, eval_chunk  # pure functions, for SeedStack's vmap
+        self._train_epoch = jax.jit(train_epoch, donate_argnums=(0,))
         self._eval_chunk = jax.jit(eval_chunk)
 
     def _state(self):
@@ -326,14 +327,7 @@ class _JaxEngine(Engine):
             [v.value for v in self.optimizer.variables],
         )
 
-    def put(self, x, y):
-        jnp = self._jnp
-        return jnp.asarray(np.asarray(x, np.float32)), jnp.asarray(np.asarray(y, np.int32))
-
-    def train_epoch(self, x, y, order):
-        steps = self.steps_per_epoch(int(x.shape[0]))
-        batches = self._jnp.asarray(np.asarray(order[: steps * self.batch_size], np.int32).reshape(steps, self.batch_size))
-        trainable, non_trainable, opt_vars, total, done, diverged_at = self._train_epoch(self._state(), x, y, batches)
+    def _set_state(self, trainable, non_trainable, opt_vars):
         for variables, values in (
             (self.model.trainable_variables, trainable),
             (self.model.non_trainable_variables, non_trainable),
@@ -341,18 +335,106 @@ class _JaxEngine(Engine):
         ):
             for v, value in zip(variables, values):
                 v.assign(value)
-        done = int(done)
-        return EpochResult(float(total) / max(done, 1), done, int(diverged_at) or None)
+
+    def put(self, x, y):
+        jnp = self._jnp
+        return jnp.asarray(np.asarray(x, np.float32)), jnp.asarray(np.asarray(y, np.int32))
+
+    def _batches(self, x, order):
+        steps = self.steps_per_epoch(int(x.shape[0]))
+        return np.asarray(order[: steps * self.batch_size], np.int32).reshape(steps, self.batch_size)
+
+    def train_epoch(self, x, y, order):
+        trainable, non_trainable, opt_vars, total, done, diverged_at = self._train_epoch(
+            self._state(), x, y, self._jnp.asarray(self._batches(x, order))
+        )
+        self._set_state(trainable, non_trainable, opt_vars)
+        return _epoch_result(total, done, diverged_at)
+
+    def _chunk_sums(self):
+        trainable, non_trainable, _ = self._state()
+        return lambda xc, yc: self._eval_chunk(trainable, non_trainable, xc, yc)
+
+
+def _epoch_result(total, done, diverged_at):
+    done = int(done)
+    return EpochResult(float(total) / max(done, 1), done, int(diverged_at) or None)
+
+
+def _chunked(eval_chunk, x, y, chunk):
+    """(sum of losses, number correct) over (x, y), by ``eval_chunk`` on chunks of ``chunk`` rows; the
+    sums may be arrays (one entry per model of a :class:`SeedStack`)."""
+    loss_sum = correct = 0.0
+    for start in range(0, int(x.shape[0]), chunk):
+        l, c = eval_chunk(x[start : start + chunk], y[start : start + chunk])
+        loss_sum, correct = loss_sum + np.asarray(l, np.float64), correct + np.asarray(c, np.float64)
+    return loss_sum, correct
+
+
+class SeedStack:
+    """Several compiled models of one architecture trained as one computation (JAX backend).
+
+    The models' variables are stacked along a new leading axis and one ``jax.jit(jax.vmap(...))``
+    of :class:`Engine`'s epoch trains them all, each on its own batch order, with its own Dropout
+    generator; evaluation is vectorized the same way. Each model's arithmetic is that of its own
+    engine (on a CPU the weights come out bit for bit equal to separate runs, tested); what is
+    gained is that the small products of many models fill a GPU that one model leaves mostly idle.
+    A model whose loss becomes NaN or infinite stops changing (as in :class:`Engine`) while the
+    others train on. The models' Keras variables hold the state between calls.
+    """
+
+    def __init__(self, models, batch_size, eval_batch_size=10000):
+        if keras.backend.backend() != "jax":
+            raise NotImplementedError(
+                f"SeedStack needs the 'jax' backend (jax.vmap); KERAS_BACKEND is {keras.backend.backend()!r}."
+            )
+        import jax
+
+        self.engines = [_JaxEngine(m, batch_size, eval_batch_size) for m in models]
+        if not self.engines:
+            raise ValueError("SeedStack needs at least one model.")
+        first = self.engines[0]
+
+        def layout(engine):
+            return [(tuple(v.shape), str(v.dtype)) for part in engine._state() for v in part]
+
+        if any(layout(e) != layout(first) or e.reads_logits != first.reads_logits for e in self.engines[1:]):
+            raise ValueError("SeedStack's models must have the same variables (shapes and dtypes) and loss.")
+        self.batch_size, self.eval_batch_size = first.batch_size, first.eval_batch_size
+        self._jax = jax
+        self._train_epoch = jax.jit(jax.vmap(first._epoch_fn, in_axes=(0, None, None, 0)), donate_argnums=(0,))
+        self._eval_chunk = jax.jit(jax.vmap(first._eval_fn, in_axes=(0, 0, None, None)))
+
+    def _stacked_state(self):
+        jnp = self._jax.numpy
+        return self._jax.tree_util.tree_map(lambda *values: jnp.stack(values), *(e._state() for e in self.engines))
+
+    def put(self, x, y):
+        return self.engines[0].put(x, y)
+
+    def penalties(self):
+        return [e.penalty() for e in self.engines]
+
+    def train_epoch(self, x, y, orders):
+        """One epoch of every model, model k on the batches of ``orders[k]``; a list of :class:`EpochResult`."""
+        if len(orders) != len(self.engines):
+            raise ValueError(f"SeedStack.train_epoch needs one order per model ({len(self.engines)}); got {len(orders)}.")
+        batches = np.stack([e._batches(x, order) for e, order in zip(self.engines, orders)])
+        trainable, non_trainable, opt_vars, totals, done, diverged_at = self._train_epoch(
+            self._stacked_state(), x, y, self._jax.numpy.asarray(batches)
+        )
+        results = []
+        for k, engine in enumerate(self.engines):
+            engine._set_state(*(self._jax.tree_util.tree_map(lambda a: a[k], part) for part in (trainable, non_trainable, opt_vars)))
+            results.append(_epoch_result(totals[k], done[k], diverged_at[k]))
+        return results
 
     def evaluate(self, x, y):
-        trainable, non_trainable, _ = self._state()
+        """Inference-mode [(mean data loss, accuracy)] of every model over all of (x, y)."""
+        trainable, non_trainable, _ = self._stacked_state()
+        loss_sums, correct = _chunked(lambda xc, yc: self._eval_chunk(trainable, non_trainable, xc, yc), x, y, self.eval_batch_size)
         n = int(x.shape[0])
-        loss_sum = correct = 0.0
-        for start in range(0, n, self.eval_batch_size):
-            l, c = self._eval_chunk(trainable, non_trainable, x[start : start + self.eval_batch_size], y[start : start + self.eval_batch_size])
-            loss_sum += float(l)
-            correct += float(c)
-        return loss_sum / n, correct / n
+        return [(float(l) / n, float(c) / n) for l, c in zip(loss_sums, correct)]
 
 
 def make_engine(model, batch_size, eval_batch_size=10000):

@@ -7,6 +7,7 @@ process well short of busy, and two single-threaded processes train two runs in 
 time the two take one after the other (README, Speed), to the same bits.
 """
 
+import dataclasses
 import os
 import queue
 import tempfile
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_reg import experiments, paper
-from keras_reg.config import make_config
+from keras_reg.config import ConfigError, make_config
 
 __all__ = ["paper_grid", "fidelity_grid", "run_grid", "default_workers", "WorkerError"]
 
@@ -67,7 +68,7 @@ def _cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def run_grid(grid, runs_dir, datasets=None, workers=1, log=print):
+def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, log=print):
     """Trains every configuration of ``grid`` into ``runs_dir/<key>``; returns {key: stats}.
 
     A key whose configuration trains identically to an earlier key's (same ``effective()``
@@ -77,9 +78,19 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, log=print):
     key. If a run fails, the runs in progress still finish and the runs not begun are not begun;
     then the first failure is raised. If a worker process dies, every worker stops and
     :class:`WorkerError` names the runs stopped; each resumes from its last completed epoch.
+
+    With ``vectorize_seeds`` (JAX backend, one process) the runs that differ only in their seed
+    train as one computation (:func:`keras_reg.training.train_seed_stack`), one stack after another.
     """
     from keras_reg import training
 
+    if vectorize_seeds:
+        import keras
+
+        if keras.backend.backend() != "jax":
+            raise ConfigError("vectorize_seeds", True, f"False unless KERAS_BACKEND=jax (it vectorizes with jax.vmap; the backend is {keras.backend.backend()!r})")
+        if workers not in (0, 1):
+            raise ConfigError("workers", workers, "0 or 1 with vectorize_seeds (one process trains the stacks)")
     first_key = {}
     plan = [(key, config, first_key.setdefault(config.effective(), key)) for key, config in grid.items()]
     for key, config, same in plan:  # every directory is checked before anything trains
@@ -103,13 +114,31 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, log=print):
 
         datasets = data.load_mnist(to_train[0][2].data_source)
     workers = min(default_workers(len(to_train)) if workers == 0 else workers, len(to_train))
-    if workers > 1:
+    if vectorize_seeds:
+        results.update(_train_stacks(to_train, runs_dir, datasets, len(grid), log))
+    elif workers > 1:
         results.update(_train_in_workers(to_train, runs_dir, datasets, workers, len(grid), log))
     else:
         for i, key, config in to_train:
             log(f"[{i}/{len(grid)}] {key}")
             results[key] = training.train_and_evaluate(config, Path(runs_dir) / key, datasets=datasets, log=log)
     return {key: results[same] for key, _, same in plan}
+
+
+def _train_stacks(to_train, runs_dir, datasets, total, log):
+    """{key: stats} of the runs ``to_train`` (index, key, config), the seeds of each configuration
+    trained as one stack."""
+    from keras_reg import training
+
+    stacks = {}
+    for item in to_train:
+        stacks.setdefault(dataclasses.replace(item[2].effective(), seed=0), []).append(item)
+    results = {}
+    for members in stacks.values():
+        log(f"training {', '.join(f'[{i}/{total}] {key}' for i, key, _ in members)} as one stack")
+        stats = training.train_seed_stack([c for _, _, c in members], [Path(runs_dir) / key for _, key, _ in members], datasets, log)
+        results.update(zip((key for _, key, _ in members), stats))
+    return results
 
 
 def _train_in_workers(to_train, runs_dir, datasets, workers, total, log):

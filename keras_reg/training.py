@@ -40,6 +40,7 @@ __all__ = [
     "RunDirError",
     "DivergenceError",
     "train_and_evaluate",
+    "train_seed_stack",
     "read_history",
     "read_config",
     "epoch_order",
@@ -323,6 +324,77 @@ def _divergence(run_dir, config, epoch, step, what):
     return DivergenceError(message, epoch, step)
 
 
+class _Run:
+    """One run directory being trained: its state, model and callbacks, and what an epoch records."""
+
+    def __init__(self, config, run_dir, overwrite, log):
+        self.config, self.run_dir, self.log = config.validate(), Path(run_dir), log
+        self.state = _prepare(self.run_dir, self.config, overwrite, log)
+        self.finished = self.state.start_epoch >= self.config.epochs
+        if self.finished:
+            log(f"{self.run_dir}: already finished ({self.config.epochs} epochs)")
+
+    def stats(self, trained):
+        rows = self.state.rows
+        final = dict(zip(HISTORY_COLUMNS, rows[-1])) if rows else {}
+        return {"run_dir": str(self.run_dir), "epochs": len(rows), "resumed_from": self.state.start_epoch, "trained": trained, "final": final}
+
+    def build(self):
+        """The run's model, built under its seed (:meth:`begin` restores its checkpoint)."""
+        import keras
+
+        keras.utils.set_random_seed(self.config.seed)
+        self.model = build_model(self.config)
+        return self.model
+
+    def begin(self, callbacks=()):
+        if self.state.checkpoint is not None:
+            _restore(self.model, self.state.checkpoint)
+            self.log(f"{self.run_dir}: resuming after epoch {self.state.start_epoch}")
+        _write_json(self.run_dir / "config.json", {"config": self.config.to_dict(), "environment": _environment()})
+        (self.run_dir / DIVERGENCE).unlink(missing_ok=True)
+        self.callbacks = _callbacks(self.run_dir, self.model, callbacks, self.log)
+        self.callbacks.on_train_begin()
+
+    def epochs(self):
+        return range(self.state.start_epoch + 1, self.config.epochs + 1)
+
+    def begin_epoch(self, epoch, num_examples):
+        """Tells the callbacks; returns the epoch's order of the training examples."""
+        self.callbacks.on_epoch_begin(epoch - 1)
+        return epoch_order(self.config.seed, epoch, num_examples)
+
+    def check_steps(self, epoch, result):
+        """Raises DivergenceError (and writes divergence.json) if the epoch's steps diverged."""
+        if result.diverged_at is not None:
+            raise _divergence(self.run_dir, self.config, epoch, result.diverged_at, "the minibatch loss became NaN or infinite")
+
+    def end_epoch(self, epoch, result, train, test, penalty, seconds):
+        """Records the epoch (checkpoint, history, callbacks, progress line); raises DivergenceError
+        if a loss after it is NaN or infinite."""
+        row = [epoch, *train, *test, penalty, result.step_loss, seconds]
+        if not all(math.isfinite(v) for v in row):
+            raise _divergence(self.run_dir, self.config, epoch, result.steps, "the loss after the epoch is NaN or infinite")
+        self.state.rows.append(row)
+        _save_checkpoint(self.run_dir, self.model, epoch, self.state.rows)
+        _write_history(self.run_dir, self.state.rows)
+        self.callbacks.on_epoch_end(epoch - 1, dict(zip(HISTORY_COLUMNS[1:], row[1:])))
+        self.log(_progress(self.config, row))
+
+    def finish(self):
+        _save_model(self.run_dir, self.model)
+        self.callbacks.on_train_end()
+        return self.stats(True)
+
+
+def _load(datasets, config):
+    if datasets is None:
+        from keras_reg import data
+
+        datasets = data.load_mnist(config.data_source)
+    return _subset(datasets, config)
+
+
 def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callbacks=(), log=print):
     """Trains the paper MLP of ``config`` and records it in ``run_dir``; resumes a partial run.
 
@@ -346,59 +418,83 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
         DivergenceError: the loss became NaN or infinite.
         keras_reg.data.DataError: MNIST could not be had.
     """
-    config = config.validate()
-    run_dir = Path(run_dir)
-    state = _prepare(run_dir, config, overwrite, log)
-
-    def stats(trained):
-        final = dict(zip(HISTORY_COLUMNS, state.rows[-1])) if state.rows else {}
-        return {"run_dir": str(run_dir), "epochs": len(state.rows), "resumed_from": state.start_epoch, "trained": trained, "final": final}
-
-    if state.start_epoch >= config.epochs:
-        log(f"{run_dir}: already finished ({config.epochs} epochs)")
-        return stats(False)
-
-    if datasets is None:
-        from keras_reg import data
-
-        datasets = data.load_mnist(config.data_source)
-    (x_train, y_train), (x_test, y_test) = _subset(datasets, config)
-
-    import keras
+    run = _Run(config, run_dir, overwrite, log)
+    if run.finished:
+        return run.stats(False)
+    (x_train, y_train), (x_test, y_test) = _load(datasets, run.config)
 
     from keras_reg import engine
 
-    keras.utils.set_random_seed(config.seed)
-    model = build_model(config)
-    trainer = engine.make_engine(model, config.batch_size)
-    if state.checkpoint is not None:
-        _restore(model, state.checkpoint)
-        log(f"{run_dir}: resuming after epoch {state.start_epoch}")
-    _write_json(run_dir / "config.json", {"config": config.to_dict(), "environment": _environment()})
-    (run_dir / DIVERGENCE).unlink(missing_ok=True)
+    trainer = engine.make_engine(run.build(), run.config.batch_size)
+    run.begin(callbacks)
     x, y = trainer.put(x_train, y_train)
     xt, yt = trainer.put(x_test, y_test)
-
-    callback_list = _callbacks(run_dir, model, callbacks, log)
-    callback_list.on_train_begin()
-    for epoch in range(state.start_epoch + 1, config.epochs + 1):
-        callback_list.on_epoch_begin(epoch - 1)
+    for epoch in run.epochs():
         start = time.perf_counter()
-        result = trainer.train_epoch(x, y, epoch_order(config.seed, epoch, len(x_train)))
-        if result.diverged_at is not None:
-            raise _divergence(run_dir, config, epoch, result.diverged_at, "the minibatch loss became NaN or infinite")
-        train_loss, train_accuracy = trainer.evaluate(x, y)
-        test_loss, test_accuracy = trainer.evaluate(xt, yt)
-        penalty = trainer.penalty()
+        result = trainer.train_epoch(x, y, run.begin_epoch(epoch, len(x_train)))
+        run.check_steps(epoch, result)
+        train, test, penalty = trainer.evaluate(x, y), trainer.evaluate(xt, yt), trainer.penalty()
+        run.end_epoch(epoch, result, train, test, penalty, time.perf_counter() - start)
+    return run.finish()
+
+
+def train_seed_stack(configs, run_dirs, datasets=None, log=print):
+    """Trains runs that differ only in their seed as one computation (:class:`keras_reg.engine.SeedStack`,
+    JAX backend), each into its own run directory, with the files and resumption of
+    :func:`train_and_evaluate`; returns the list of their stats.
+
+    Runs resumed from different epochs train as separate stacks; finished runs are left as they are.
+    Every run's ``seconds`` column is the wall time of the stack's epoch. A run that diverges stops
+    (its history and ``divergence.json`` kept) while the others finish; then the first
+    :class:`DivergenceError` is raised.
+    """
+    configs = [c.validate() for c in configs]
+    if len(run_dirs) != len(configs):
+        raise ValueError(f"train_seed_stack needs one run directory per config ({len(configs)}); got {len(run_dirs)}")
+    if len({dataclasses.replace(c.effective(), seed=0) for c in configs}) > 1:
+        raise ValueError("train_seed_stack trains configurations that differ only in their seed")
+    runs = [_Run(c, d, False, log) for c, d in zip(configs, run_dirs)]
+    stats = {id(run): run.stats(False) for run in runs if run.finished}
+    waiting = [run for run in runs if not run.finished]
+    if waiting:
+        data = _load(datasets, waiting[0].config)
+        failures = []
+        for start_epoch in sorted({run.state.start_epoch for run in waiting}):
+            together = [run for run in waiting if run.state.start_epoch == start_epoch]
+            stats.update(_train_together(together, data, failures))
+        if failures:
+            raise failures[0]
+    return [stats[id(run)] for run in runs]
+
+
+def _train_together(runs, datasets, failures):
+    """{id(run): stats} of ``runs`` (all resuming after the same epoch) trained as one SeedStack;
+    the DivergenceError of each run that diverged is appended to ``failures``."""
+    from keras_reg import engine
+
+    (x_train, y_train), (x_test, y_test) = datasets
+    stack = engine.SeedStack([run.build() for run in runs], runs[0].config.batch_size)
+    for run in runs:
+        run.begin()
+    x, y = stack.put(x_train, y_train)
+    xt, yt = stack.put(x_test, y_test)
+    live, stats = list(range(len(runs))), {}
+    for epoch in runs[0].epochs():
+        if not live:
+            break
+        start = time.perf_counter()
+        # A run that diverged stays in the stack (its state is no longer recorded), on any order.
+        orders = [run.begin_epoch(epoch, len(x_train)) if k in live else np.arange(len(x_train)) for k, run in enumerate(runs)]
+        results = stack.train_epoch(x, y, orders)
+        train, test, penalties = stack.evaluate(x, y), stack.evaluate(xt, yt), stack.penalties()
         seconds = time.perf_counter() - start
-        row = [epoch, train_loss, train_accuracy, test_loss, test_accuracy, penalty, result.step_loss, seconds]
-        if not all(math.isfinite(v) for v in row):
-            raise _divergence(run_dir, config, epoch, result.steps, "the loss after the epoch is NaN or infinite")
-        state.rows.append(row)
-        _save_checkpoint(run_dir, model, epoch, state.rows)
-        _write_history(run_dir, state.rows)
-        callback_list.on_epoch_end(epoch - 1, dict(zip(HISTORY_COLUMNS[1:], row[1:])))
-        log(_progress(config, row))
-    _save_model(run_dir, model)
-    callback_list.on_train_end()
-    return stats(True)
+        for k in list(live):
+            try:
+                runs[k].check_steps(epoch, results[k])
+                runs[k].end_epoch(epoch, results[k], train[k], test[k], penalties[k], seconds)
+            except DivergenceError as error:
+                failures.append(error)
+                live.remove(k)
+    for k in live:
+        stats[id(runs[k])] = runs[k].finish()
+    return stats

@@ -63,3 +63,82 @@ def test_layers_regularizers_and_models_use_only_keras():
         imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
         assert not imported & {"tensorflow", "jax", "torch"}, (module, imported)
+
+
+SEED_STACKS = """
+import sys
+from pathlib import Path
+import numpy as np, keras
+from keras_reg import config, engine, reproduce, training
+assert keras.backend.backend() == 'jax'
+out = Path(sys.argv[1])
+rng = np.random.default_rng(0)
+x = rng.integers(0, 255, (250, 28, 28)).astype(np.uint8); y = (np.arange(250) % 10).astype(np.uint8)
+datasets = ((x[:200], y[:200]), (x[200:], y[200:]))
+quiet = lambda line: None
+
+def grid(seeds, epochs):
+    return reproduce.paper_grid(seeds, epochs, cases=('standard', 'dropout'), train_examples=200, test_examples=50, batch_size=50)
+
+def compare(a, b):
+    for key in grid((0, 1, 2), 3):
+        ha, hb = training.read_history(a / key), training.read_history(b / key)
+        for column in ('epoch', 'train_accuracy', 'test_accuracy', 'penalty', 'step_loss'):
+            assert np.array_equal(ha[column], hb[column]), (key, column, ha[column], hb[column])
+        for column in ('train_loss', 'test_loss'):  # evaluation sums in another order
+            assert np.allclose(ha[column], hb[column], rtol=1e-6, atol=0), (key, column)
+        with np.load(a / key / 'checkpoint.npz') as ca, np.load(b / key / 'checkpoint.npz') as cb:
+            names = [n for n in ca.files if n.startswith(('model_', 'optimizer_'))]
+            assert names and all(np.array_equal(ca[n], cb[n]) for n in names), key
+        assert (b / key / 'model.keras').exists() and (b / key / 'config.json').exists()
+
+# Separate runs against stacks of seeds: trained from scratch, and resumed from different epochs
+# (seed 0 after epoch 2, seeds 1 and 2 after epoch 1: two stacks per case).
+reproduce.run_grid(grid((0, 1, 2), 3), out / 'separate', datasets, workers=1, log=quiet)
+reproduce.run_grid(grid((0, 1, 2), 3), out / 'stacked', datasets, vectorize_seeds=True, log=quiet)
+compare(out / 'separate', out / 'stacked')
+reproduce.run_grid(grid((0,), 2), out / 'resumed', datasets, vectorize_seeds=True, log=quiet)
+reproduce.run_grid(grid((1, 2), 1), out / 'resumed', datasets, vectorize_seeds=True, log=quiet)
+lines = []
+reproduce.run_grid(grid((0, 1, 2), 3), out / 'resumed', datasets, vectorize_seeds=True, log=lines.append)
+compare(out / 'separate', out / 'resumed')
+assert sum('as one stack' in line for line in lines) == 2, lines
+assert sum('resuming after epoch' in line for line in lines) == 6, lines
+
+try:
+    reproduce.run_grid(grid((0,), 1), out / 'other', datasets, workers=2, vectorize_seeds=True, log=quiet)
+    raise AssertionError('workers=2 with vectorize_seeds was accepted')
+except config.ConfigError as e:
+    assert 'workers' in str(e)
+
+# A run of a stack that diverges stops with its history and divergence.json; the others finish.
+train_epoch, calls = engine.SeedStack.train_epoch, []
+def poisoned(self, x, y, orders):
+    calls.append(1)
+    if len(calls) == 2:
+        kernel = self.engines[1].model.get_layer('hidden_1').kernel
+        kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+    return train_epoch(self, x, y, orders)
+engine.SeedStack.train_epoch = poisoned
+try:
+    reproduce.run_grid(grid((0, 1, 2), 3), out / 'diverged', datasets, vectorize_seeds=True, log=quiet)
+    raise AssertionError('no DivergenceError')
+except training.DivergenceError as e:
+    assert (e.epoch, e.step) == (2, 1), (e.epoch, e.step)
+d = out / 'diverged'
+assert len(training.read_history(d / 'standard/seed_1')['epoch']) == 1 and (d / 'standard/seed_1/divergence.json').exists()
+for key in ('standard/seed_0', 'standard/seed_2'):
+    assert len(training.read_history(d / key)['epoch']) == 3 and (d / key / 'model.keras').exists()
+assert not list((d / 'dropout').rglob('history.csv'))  # the next stack did not start
+print('seed stacks equal separate runs')
+"""
+
+
+@needs_jax
+def test_seed_stacks_train_the_runs_of_separate_processes_resume_and_diverge_alone(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", SEED_STACKS, str(tmp_path)],
+        capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": "jax"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("seed stacks equal separate runs")

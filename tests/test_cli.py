@@ -132,6 +132,22 @@ def test_reproduce_and_fidelity_refuse_bad_lists(capsys):
     assert len(lines) == 4 and all(": error: " in line for line in lines)
 
 
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow", reason="the refusal is of other backends")
+@pytest.mark.parametrize("define, run, program", [
+    (cli.define_reproduce_flags, cli.run_reproduce, "reproduce_paper.py"),
+    (cli.define_fidelity_flags, cli.run_fidelity, "fidelity.py"),
+])
+def test_vectorized_seeds_need_the_jax_backend_and_are_refused_before_data_is_loaded(define, run, program, tmp_path, capsys, monkeypatch):
+    from keras_reg import data
+
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: pytest.fail("data was loaded"))
+    fv = _flags(["--vectorize_seeds", "--seeds=0,1", f"--out_dir={tmp_path}"], define, program)
+    assert run(fv, [program]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "vectorize_seeds" in err and "KERAS_BACKEND=jax" in err and "'tensorflow'" in err
+    assert not list(tmp_path.rglob("*.csv"))
+
+
 # --------------------------------------------------------------------------------------------------
 # The real scripts, in fresh processes
 

@@ -197,3 +197,71 @@ def test_other_optimizers_and_regularizers_take_the_generic_path_and_agree_with_
         reference.train_on_batch(x[step * 40 : (step + 1) * 40], y[step * 40 : (step + 1) * 40])
     for a, b in zip(fast.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+
+
+needs_jax_backend = pytest.mark.skipif(keras.backend.backend() != "jax", reason="SeedStack vectorizes with jax.vmap (run on JAX by test_backends.py)")
+
+
+def _seeded(regularizer, seed, lr=0.1):
+    model = models.paper_mlp(regularizer, alpha=0.01, keep_prob=0.7, hidden_units=(32, 16), seed=seed)
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss=losses.get("cross_entropy"))
+    return model
+
+
+@needs_jax_backend
+@pytest.mark.parametrize("regularizer", ["l1", "dropout"])  # a penalty; a random generator per model
+def test_a_seed_stack_trains_each_model_as_its_own_engine_would(regularizer):
+    # Three seeds, three batch orders, two epochs: every model's weights, Dropout generator state,
+    # step loss and accuracy equal (here, on a CPU, bit for bit) those of its separate engine; the
+    # evaluation's loss sums its examples in another order (measured: 1e-7 relative).
+    x, y = _data()
+    seeds = (3, 4, 5)
+    stacked, separate = [_seeded(regularizer, s) for s in seeds], [_seeded(regularizer, s) for s in seeds]
+    stack = engine.SeedStack(stacked, batch_size=40)
+    data = stack.put(x, y)
+    for epoch in (1, 2):
+        orders = [np.random.default_rng([s, epoch]).permutation(len(x)).astype(np.int32) for s in seeds]
+        results = stack.train_epoch(*data, orders)
+        evaluations = stack.evaluate(*data)
+        for model, order, result, evaluation in zip(separate, orders, results, evaluations):
+            alone = engine.make_engine(model, batch_size=40)
+            expected = alone.train_epoch(*data, order)
+            assert (result.step_loss, result.steps, result.diverged_at) == (expected.step_loss, expected.steps, expected.diverged_at)
+            loss, accuracy = alone.evaluate(*data)
+            assert evaluation[1] == accuracy and evaluation[0] == pytest.approx(loss, rel=1e-6)
+    for a, b in zip(stacked, separate):
+        for u, v in zip(a.variables, b.variables):  # the Dropout generators' states included
+            np.testing.assert_array_equal(ops.convert_to_numpy(u.value), ops.convert_to_numpy(v.value))
+    assert stack.penalties() == [engine.make_engine(m, 40).penalty() for m in separate]
+
+
+@needs_jax_backend
+def test_a_diverging_model_of_a_stack_stops_while_the_others_train_on():
+    x, y = _data()
+    poisoned, healthy, reference = _seeded("none", 3), _seeded("none", 4), _seeded("none", 4)
+    poisoned.get_layer("hidden_1").kernel.assign(np.full((784, 32), np.nan, np.float32))
+    before = [ops.convert_to_numpy(v.value) for v in poisoned.trainable_variables]
+    stack = engine.SeedStack([poisoned, healthy], batch_size=40)
+    order = np.arange(len(x), dtype=np.int32)
+    results = stack.train_epoch(*stack.put(x, y), [order, order])
+    assert results[0].diverged_at == 1 and results[0].steps == 0
+    assert results[1].diverged_at is None and results[1].steps == 6
+    for a, b in zip(poisoned.trainable_variables, before):
+        np.testing.assert_array_equal(ops.convert_to_numpy(a.value), b)
+    alone = engine.make_engine(reference, batch_size=40)
+    alone.train_epoch(*alone.put(x, y), order)
+    for a, b in zip(healthy.variables, reference.variables):
+        np.testing.assert_array_equal(ops.convert_to_numpy(a.value), ops.convert_to_numpy(b.value))
+
+
+def test_a_seed_stack_refuses_other_backends_and_mismatched_models():
+    if keras.backend.backend() != "jax":
+        with pytest.raises(NotImplementedError, match="needs the 'jax' backend"):
+            engine.SeedStack([_seeded("none", 0)], batch_size=40)
+        return
+    with pytest.raises(ValueError, match="same variables"):
+        engine.SeedStack([_seeded("none", 0), _seeded("dropout", 0)], batch_size=40)
+    stack = engine.SeedStack([_seeded("none", 0), _seeded("none", 1)], batch_size=40)
+    x, y = _data()
+    with pytest.raises(ValueError, match="one order per model"):
+        stack.train_epoch(*stack.put(x, y), [np.arange(len(x))])
