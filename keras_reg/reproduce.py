@@ -135,8 +135,9 @@ def _train_stacks(to_train, runs_dir, datasets, total, log):
         stacks.setdefault(dataclasses.replace(item[2].effective(), seed=0), []).append(item)
     results = {}
     for members in stacks.values():
-        log(f"training {', '.join(f'[{i}/{total}] {key}' for i, key, _ in members)} as one stack")
-        stats = training.train_seed_stack([c for _, _, c in members], [Path(runs_dir) / key for _, key, _ in members], datasets, log)
+        labels = [f"[{i}/{total}] {key}" for i, key, _ in members]
+        log(f"training {', '.join(labels)} as one stack")
+        stats = training.train_seed_stack([c for _, _, c in members], [Path(runs_dir) / key for _, key, _ in members], datasets, log, labels)
         results.update(zip((key for _, key, _ in members), stats))
     return results
 

@@ -438,10 +438,11 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
     return run.finish()
 
 
-def train_seed_stack(configs, run_dirs, datasets=None, log=print):
+def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None):
     """Trains runs that differ only in their seed as one computation (:class:`keras_reg.engine.SeedStack`,
     JAX backend), each into its own run directory, with the files and resumption of
-    :func:`train_and_evaluate`; returns the list of their stats.
+    :func:`train_and_evaluate`; returns the list of their stats. Each run's lines reach ``log``
+    prefixed by its label (default: its run directory).
 
     Runs resumed from different epochs train as separate stacks; finished runs are left as they are.
     Every run's ``seconds`` column is the wall time of the stack's epoch. A run that diverges stops
@@ -453,7 +454,8 @@ def train_seed_stack(configs, run_dirs, datasets=None, log=print):
         raise ValueError(f"train_seed_stack needs one run directory per config ({len(configs)}); got {len(run_dirs)}")
     if len({dataclasses.replace(c.effective(), seed=0) for c in configs}) > 1:
         raise ValueError("train_seed_stack trains configurations that differ only in their seed")
-    runs = [_Run(c, d, False, log) for c, d in zip(configs, run_dirs)]
+    labels = [str(d) for d in run_dirs] if labels is None else labels
+    runs = [_Run(c, d, False, lambda line, label=label: log(f"{label} | {line}")) for c, d, label in zip(configs, run_dirs, labels)]
     stats = {id(run): run.stats(False) for run in runs if run.finished}
     waiting = [run for run in runs if not run.finished]
     if waiting:

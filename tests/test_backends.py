@@ -104,6 +104,7 @@ reproduce.run_grid(grid((0, 1, 2), 3), out / 'resumed', datasets, vectorize_seed
 compare(out / 'separate', out / 'resumed')
 assert sum('as one stack' in line for line in lines) == 2, lines
 assert sum('resuming after epoch' in line for line in lines) == 6, lines
+assert sum(line.startswith('[6/6] dropout/seed_2 | epoch 3/3 ') for line in lines) == 1, lines
 
 try:
     reproduce.run_grid(grid((0,), 1), out / 'other', datasets, workers=2, vectorize_seeds=True, log=quiet)
