@@ -7,7 +7,6 @@ process well short of busy, and two single-threaded processes train two runs in 
 time the two take one after the other (README, Speed), to the same bits.
 """
 
-import dataclasses
 import os
 import queue
 import tempfile
@@ -132,7 +131,7 @@ def _train_stacks(to_train, runs_dir, datasets, total, log):
 
     stacks = {}
     for item in to_train:
-        stacks.setdefault(dataclasses.replace(item[2].effective(), seed=0), []).append(item)
+        stacks.setdefault(training.seed_stack_key(item[2]), []).append(item)
     results = {}
     for members in stacks.values():
         labels = [f"[{i}/{total}] {key}" for i, key, _ in members]

@@ -41,6 +41,7 @@ __all__ = [
     "DivergenceError",
     "train_and_evaluate",
     "train_seed_stack",
+    "seed_stack_key",
     "read_history",
     "read_config",
     "epoch_order",
@@ -438,21 +439,26 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
     return run.finish()
 
 
+def seed_stack_key(config):
+    """What the runs of one seed stack share: the config's ``effective()`` settings but its seed."""
+    return dataclasses.replace(config.effective(), seed=0)
+
+
 def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None):
     """Trains runs that differ only in their seed as one computation (:class:`keras_reg.engine.SeedStack`,
     JAX backend), each into its own run directory, with the files and resumption of
     :func:`train_and_evaluate`; returns the list of their stats. Each run's lines reach ``log``
     prefixed by its label (default: its run directory).
 
-    Runs resumed from different epochs train as separate stacks; finished runs are left as they are.
-    Every run's ``seconds`` column is the wall time of the stack's epoch. A run that diverges stops
-    (its history and ``divergence.json`` kept) while the others finish; then the first
-    :class:`DivergenceError` is raised.
+    Runs resumed from different epochs train as separate stacks, one after another; finished runs
+    are left as they are. Every run's ``seconds`` column is the wall time of the stack's epoch. A run
+    that diverges stops (its history and ``divergence.json`` kept) while the others of its stack
+    finish; no further stack begins, and the first :class:`DivergenceError` is raised.
     """
     configs = [c.validate() for c in configs]
     if len(run_dirs) != len(configs):
         raise ValueError(f"train_seed_stack needs one run directory per config ({len(configs)}); got {len(run_dirs)}")
-    if len({dataclasses.replace(c.effective(), seed=0) for c in configs}) > 1:
+    if len({seed_stack_key(c) for c in configs}) > 1:
         raise ValueError("train_seed_stack trains configurations that differ only in their seed")
     labels = [str(d) for d in run_dirs] if labels is None else labels
     runs = [_Run(c, d, False, lambda line, label=label: log(f"{label} | {line}")) for c, d, label in zip(configs, run_dirs, labels)]
@@ -462,6 +468,8 @@ def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None):
         data = _load(datasets, waiting[0].config)
         failures = []
         for start_epoch in sorted({run.state.start_epoch for run in waiting}):
+            if failures:  # as in run_grid: after a failure, nothing new begins
+                break
             together = [run for run in waiting if run.state.start_epoch == start_epoch]
             stats.update(_train_together(together, data, failures))
         if failures:
