@@ -316,7 +316,7 @@ class _JaxEngine(Engine):
             correct = jnp.argmax(probabilities, axis=-1) == yc
             return jnp.sum(losses), jnp.sum(correct.astype(jnp.float32))
 
-        self._epoch_fn, self._eval_fn = train_epoch, eval_chunk  # pure functions, for SeedStack's vmap
+        self._epoch_fn = train_epoch  # a pure function, for SeedStack's vmap
         self._train_epoch = jax.jit(train_epoch, donate_argnums=(0,))
         self._eval_chunk = jax.jit(eval_chunk)
 
@@ -362,12 +362,11 @@ def _epoch_result(total, done, diverged_at):
 
 
 def _chunked(eval_chunk, x, y, chunk):
-    """(sum of losses, number correct) over (x, y), by ``eval_chunk`` on chunks of ``chunk`` rows; the
-    sums may be arrays (one entry per model of a :class:`SeedStack`)."""
+    """(sum of losses, number correct) over (x, y), by ``eval_chunk`` on chunks of ``chunk`` rows."""
     loss_sum = correct = 0.0
     for start in range(0, int(x.shape[0]), chunk):
         l, c = eval_chunk(x[start : start + chunk], y[start : start + chunk])
-        loss_sum, correct = loss_sum + np.asarray(l, np.float64), correct + np.asarray(c, np.float64)
+        loss_sum, correct = loss_sum + float(l), correct + float(c)
     return loss_sum, correct
 
 
@@ -376,9 +375,10 @@ class SeedStack:
 
     The models' variables are stacked along a new leading axis and one ``jax.jit(jax.vmap(...))``
     of :class:`Engine`'s epoch trains them all, each on its own batch order, with its own Dropout
-    generator; evaluation is vectorized the same way. Each model's arithmetic is that of its own
-    engine (on a CPU the weights come out bit for bit equal to separate runs, tested); what is
-    gained is that the small products of many models fill a GPU that one model leaves mostly idle.
+    generator. Each model's arithmetic is that of its own engine (on a CPU the weights come out bit
+    for bit equal to separate runs, tested); what is gained is that the small products of many
+    models fill a GPU that one model leaves mostly idle. Evaluation, whose batches of 10,000 rows
+    need no such help, is each model's own engine's: its numbers are a separate run's.
     A model whose loss becomes NaN or infinite stops changing (as in :class:`Engine`) while the
     others train on. The models' Keras variables hold the state between calls.
     """
@@ -403,7 +403,6 @@ class SeedStack:
         self.batch_size, self.eval_batch_size = first.batch_size, first.eval_batch_size
         self._jax = jax
         self._train_epoch = jax.jit(jax.vmap(first._epoch_fn, in_axes=(0, None, None, 0)), donate_argnums=(0,))
-        self._eval_chunk = jax.jit(jax.vmap(first._eval_fn, in_axes=(0, 0, None, None)))
 
     def _stacked_state(self):
         jnp = self._jax.numpy
@@ -431,10 +430,7 @@ class SeedStack:
 
     def evaluate(self, x, y):
         """Inference-mode [(mean data loss, accuracy)] of every model over all of (x, y)."""
-        trainable, non_trainable, _ = self._stacked_state()
-        loss_sums, correct = _chunked(lambda xc, yc: self._eval_chunk(trainable, non_trainable, xc, yc), x, y, self.eval_batch_size)
-        n = int(x.shape[0])
-        return [(float(l) / n, float(c) / n) for l, c in zip(loss_sums, correct)]
+        return [e.evaluate(x, y) for e in self.engines]
 
 
 def make_engine(model, batch_size, eval_batch_size=10000):
