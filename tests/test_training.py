@@ -156,3 +156,13 @@ def test_epoch_order_depends_on_seed_and_epoch_only():
     assert sorted(a) == list(range(1000))
     assert not np.array_equal(a, training.epoch_order(3, 6, 1000))
     assert not np.array_equal(a, training.epoch_order(4, 5, 1000))
+
+
+def test_a_seed_stack_refuses_runs_that_differ_in_more_than_their_seed(tmp_path):
+    a, b = make_config("paper", regularizer="l2", seed=0), make_config("paper", regularizer="l2", seed=1)
+    with pytest.raises(ValueError, match="differ only in their seed"):
+        training.train_seed_stack([a, make_config("paper", regularizer="l1", seed=1)], [tmp_path / "a", tmp_path / "b"])
+    with pytest.raises(ValueError, match="one run directory per config"):
+        training.train_seed_stack([a, b], [tmp_path / "a"])
+    assert training.seed_stack_key(a) == training.seed_stack_key(b) != training.seed_stack_key(make_config("paper", regularizer="l2", seed=1, alpha=0.001))
+    assert not list(tmp_path.iterdir())  # refused before any directory was made
