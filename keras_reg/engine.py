@@ -376,8 +376,9 @@ class SeedStack:
     The models' variables are stacked along a new leading axis and one ``jax.jit(jax.vmap(...))``
     of :class:`Engine`'s epoch trains them all, each on its own batch order, with its own Dropout
     generator. Each model's arithmetic is that of its own engine (on a CPU the weights come out bit
-    for bit equal to separate runs, tested); what is gained is that the small products of many
-    models fill a GPU that one model leaves mostly idle. Evaluation, whose batches of 10,000 rows
+    for bit equal to separate runs, tested). It is meant for a GPU, which one model's small products
+    should leave mostly idle (on a 2-core CPU it was no faster than separate runs; README, Backends
+    and GPUs). Evaluation, whose batches of 10,000 rows
     need no such help, is each model's own engine's: its numbers are a separate run's.
     A model whose loss becomes NaN or infinite stops changing (as in :class:`Engine`) while the
     others train on. The models' Keras variables hold the state between calls.
