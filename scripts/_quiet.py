@@ -2,22 +2,30 @@
 
 TensorFlow 2.21 logs through absl's C++ logging before ``TF_CPP_MIN_LOG_LEVEL`` can take effect,
 so its import-time INFO lines are silenced here by pointing file descriptor 2 at /dev/null for
-the import alone. Set ``KERAS_REG_TF_LOGS=1`` to see them.
+the import alone. On the JAX backend too: Keras imports TensorFlow, where it is installed, to seed
+it; and JAX's INFO line about a missing TPU is dropped. Set ``KERAS_REG_TF_LOGS=1`` to see them.
 """
 
 import os
 
 
 def import_tensorflow():
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or os.environ.get("KERAS_REG_TF_LOGS"):
+    if os.environ.get("KERAS_REG_TF_LOGS"):
         return
+    tensorflow_backend = os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
+    if not tensorflow_backend:
+        # JAX logs its probe for a TPU at INFO; Keras imports TensorFlow, where installed, to seed it.
+        import logging
+
+        logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
         import tensorflow as tf
 
-        tf.config.list_physical_devices()  # the CUDA probe logs here
+        if tensorflow_backend:
+            tf.config.list_physical_devices()  # the CUDA probe logs here
     except ImportError:
         pass
     finally:
