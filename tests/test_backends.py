@@ -129,6 +129,28 @@ assert len(training.read_history(d / 'standard/seed_1')['epoch']) == 1 and (d / 
 for key in ('standard/seed_0', 'standard/seed_2'):
     assert len(training.read_history(d / key)['epoch']) == 3 and (d / key / 'model.keras').exists()
 assert not list((d / 'dropout').rglob('history.csv'))  # the next stack did not start
+
+# Runs resumed from different epochs form stacks one after another; after a divergence in the first
+# (seed 1, from scratch), the second (seed 0, after epoch 1) does not begin.
+def standard(seeds, epochs):
+    return reproduce.paper_grid(seeds, epochs, cases=('standard',), train_examples=200, test_examples=50, batch_size=50)
+engine.SeedStack.train_epoch = train_epoch
+reproduce.run_grid(standard((0,), 1), out / 'later', datasets, vectorize_seeds=True, log=quiet)
+first_call = [True]
+def poison_first(self, x, y, orders):
+    if first_call:
+        first_call.clear()
+        kernel = self.engines[0].model.get_layer('hidden_1').kernel
+        kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+    return train_epoch(self, x, y, orders)
+engine.SeedStack.train_epoch = poison_first
+try:
+    reproduce.run_grid(standard((0, 1), 3), out / 'later', datasets, vectorize_seeds=True, log=quiet)
+    raise AssertionError('no DivergenceError')
+except training.DivergenceError as e:
+    assert (e.epoch, e.step) == (1, 1), (e.epoch, e.step)
+assert (out / 'later/standard/seed_1/divergence.json').exists()
+assert len(training.read_history(out / 'later/standard/seed_0')['epoch']) == 1
 print('seed stacks equal separate runs')
 """
 
