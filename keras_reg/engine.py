@@ -378,10 +378,10 @@ class SeedStack:
     generator. Each model's arithmetic is that of its own engine (on a CPU the weights come out bit
     for bit equal to separate runs, tested). It is meant for a GPU, which one model's small products
     should leave mostly idle (on a 2-core CPU it was no faster than separate runs; README, Backends
-    and GPUs). Evaluation, whose batches of 10,000 rows
-    need no such help, is each model's own engine's: its numbers are a separate run's.
-    A model whose loss becomes NaN or infinite stops changing (as in :class:`Engine`) while the
-    others train on. The models' Keras variables hold the state between calls.
+    and GPUs). Evaluation, whose batches of 10,000 rows need no such help, is each model's own
+    engine's: its numbers are a separate run's. A model whose loss becomes NaN or infinite stops
+    changing (as in :class:`Engine`) while the others train on. The models' Keras variables hold
+    the state between calls.
     """
 
     def __init__(self, models, batch_size, eval_batch_size=10000):
@@ -401,7 +401,6 @@ class SeedStack:
 
         if any(layout(e) != layout(first) or e.reads_logits != first.reads_logits for e in self.engines[1:]):
             raise ValueError("SeedStack's models must have the same variables (shapes and dtypes) and loss.")
-        self.batch_size, self.eval_batch_size = first.batch_size, first.eval_batch_size
         self._jax = jax
         self._train_epoch = jax.jit(jax.vmap(first._epoch_fn, in_axes=(0, None, None, 0)), donate_argnums=(0,))
 
