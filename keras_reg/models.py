@@ -62,6 +62,18 @@ def _check_keep_prob(keep_prob, name="keep_prob"):
     return keep_prob
 
 
+def _check_common(regularizer, allowed, alpha, keep_prob, seed):
+    """The validated (alpha, keep_prob) of a builder whose ``regularizer`` must be one of ``allowed``."""
+    if regularizer not in allowed:
+        raise ValueError(
+            "Invalid value received for argument `regularizer`. Expected one of "
+            f"{allowed}. Received: regularizer={regularizer!r}"
+        )
+    alpha, keep_prob = regularizers.validate_alpha(alpha), _check_keep_prob(keep_prob)
+    _check_seed(seed)
+    return alpha, keep_prob
+
+
 def _check_seed(seed):
     if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
         raise ValueError(
@@ -118,14 +130,7 @@ def paper_mlp(
         probabilities; 1,290,510 parameters with the paper's sizes. The output layer is a linear
         Dense layer ``"logits"`` followed by a ``keras.layers.Softmax`` layer ``"softmax"``.
     """
-    if regularizer not in PAPER_REGULARIZERS:
-        raise ValueError(
-            "Invalid value received for argument `regularizer`. Expected one of "
-            f"{PAPER_REGULARIZERS}. Received: regularizer={regularizer!r}"
-        )
-    alpha = regularizers.validate_alpha(alpha)
-    keep_prob = _check_keep_prob(keep_prob)
-    _check_seed(seed)
+    alpha, keep_prob = _check_common(regularizer, PAPER_REGULARIZERS, alpha, keep_prob, seed)
     if not hidden_units or any(
         not isinstance(u, numbers.Integral) or isinstance(u, bool) or u < 1 for u in hidden_units
     ):
@@ -269,14 +274,7 @@ def planar_mlp(regularizer="none", alpha=0.0, keep_prob=1.0, seed=None, name=Non
     Returns:
         An uncompiled ``keras.Model`` from (batch, 2) points to (batch, 1) probabilities of class 1.
     """
-    if regularizer not in ("none", "l2", "dropout"):
-        raise ValueError(
-            "Invalid value received for argument `regularizer`. Expected one of "
-            f"('none', 'l2', 'dropout'). Received: regularizer={regularizer!r}"
-        )
-    alpha = regularizers.validate_alpha(alpha)
-    keep_prob = _check_keep_prob(keep_prob)
-    _check_seed(seed)
+    alpha, keep_prob = _check_common(regularizer, ("none", "l2", "dropout"), alpha, keep_prob, seed)
     penalty = regularizers.L2(alpha) if regularizer == "l2" else None
     inputs = keras.Input(shape=(2,), name="point")
     x = inputs

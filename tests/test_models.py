@@ -126,3 +126,17 @@ def test_planar_mlp_shapes_and_options():
     assert out.shape == (4, 1) and np.all((out > 0) & (out < 1))
     assert len(models.planar_mlp("l2", alpha=0.01).losses) == 3
     assert [d.rate for d in _layers_of(models.planar_mlp("dropout", keep_prob=0.86), keras.layers.Dropout)] == pytest.approx([0.14, 0.14])
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"regularizer": "l1"}, "regularizer"),  # seed 001 has no L1 model
+        ({"alpha": float("nan")}, "alpha"),
+        ({"keep_prob": 0.0}, "keep_prob"),
+        ({"seed": 1.5}, "seed"),
+    ],
+)
+def test_planar_mlp_refuses_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=rf"`{name}`"):
+        models.planar_mlp(**kwargs)
