@@ -129,9 +129,13 @@ class Engine:
         raise NotImplementedError
 
     def evaluate(self, x, y):
-        """Inference-mode (mean data loss, accuracy) over all of (x, y)."""
-        loss_sum, correct = _chunked(self._chunk_sums(), x, y, self.eval_batch_size)
-        return float(loss_sum) / int(x.shape[0]), float(correct) / int(x.shape[0])
+        """Inference-mode (mean data loss, accuracy) over all of (x, y), in chunks of ``eval_batch_size`` rows."""
+        chunk_sums, chunk, n = self._chunk_sums(), self.eval_batch_size, int(x.shape[0])
+        loss_sum = correct = 0.0
+        for start in range(0, n, chunk):
+            l, c = chunk_sums(x[start : start + chunk], y[start : start + chunk])
+            loss_sum, correct = loss_sum + float(l), correct + float(c)
+        return loss_sum / n, correct / n
 
     def _chunk_sums(self):
         """A function (x chunk, y chunk) -> (sum of losses, number correct) for the current weights."""
@@ -361,15 +365,6 @@ def _epoch_result(total, done, diverged_at):
     return EpochResult(float(total) / max(done, 1), done, int(diverged_at) or None)
 
 
-def _chunked(eval_chunk, x, y, chunk):
-    """(sum of losses, number correct) over (x, y), by ``eval_chunk`` on chunks of ``chunk`` rows."""
-    loss_sum = correct = 0.0
-    for start in range(0, int(x.shape[0]), chunk):
-        l, c = eval_chunk(x[start : start + chunk], y[start : start + chunk])
-        loss_sum, correct = loss_sum + float(l), correct + float(c)
-    return loss_sum, correct
-
-
 class SeedStack:
     """Several compiled models of one architecture trained as one computation (JAX backend).
 
@@ -411,8 +406,12 @@ class SeedStack:
     def put(self, x, y):
         return self.engines[0].put(x, y)
 
-    def penalties(self):
-        return [e.penalty() for e in self.engines]
+    def penalties(self, which=None):
+        """The current penalty of every model (or of the models at the indices ``which``)."""
+        return [self.engines[k].penalty() for k in self._indices(which)]
+
+    def _indices(self, which):
+        return range(len(self.engines)) if which is None else which
 
     def train_epoch(self, x, y, orders):
         """One epoch of every model, model k on the batches of ``orders[k]``; a list of :class:`EpochResult`."""
@@ -428,9 +427,10 @@ class SeedStack:
             results.append(_epoch_result(totals[k], done[k], diverged_at[k]))
         return results
 
-    def evaluate(self, x, y):
-        """Inference-mode [(mean data loss, accuracy)] of every model over all of (x, y)."""
-        return [e.evaluate(x, y) for e in self.engines]
+    def evaluate(self, x, y, which=None):
+        """Inference-mode [(mean data loss, accuracy)] over all of (x, y) of every model (or of the
+        models at the indices ``which``)."""
+        return [self.engines[k].evaluate(x, y) for k in self._indices(which)]
 
 
 def make_engine(model, batch_size, eval_batch_size=10000):

@@ -496,12 +496,13 @@ def _train_together(runs, datasets, failures):
         # A run that diverged stays in the stack (its state is no longer recorded), on any order.
         orders = [run.begin_epoch(epoch, len(x_train)) if k in live else np.arange(len(x_train)) for k, run in enumerate(runs)]
         results = stack.train_epoch(x, y, orders)
-        train, test, penalties = stack.evaluate(x, y), stack.evaluate(xt, yt), stack.penalties()
+        # Only the live runs are evaluated: a diverged run's numbers would not be recorded.
+        train, test, penalties = stack.evaluate(x, y, live), stack.evaluate(xt, yt, live), stack.penalties(live)
         seconds = time.perf_counter() - start
-        for k in list(live):
+        for k, train_k, test_k, penalty_k in zip(list(live), train, test, penalties):
             try:
                 runs[k].check_steps(epoch, results[k])
-                runs[k].end_epoch(epoch, results[k], train[k], test[k], penalties[k], seconds)
+                runs[k].end_epoch(epoch, results[k], train_k, test_k, penalty_k, seconds)
             except DivergenceError as error:
                 failures.append(error)
                 live.remove(k)
