@@ -42,7 +42,7 @@ def define_run_flags(fv, regularizer=True):
     flags.DEFINE_float("learning_rate", 0.5, "SGD step size, > 0 (paper: 0.5).", flag_values=fv)
     flags.DEFINE_integer("batch_size", None, "Examples per SGD step (unstated in the paper; default: the protocol's, 100).", flag_values=fv)
     flags.DEFINE_integer("epochs", 100, "Passes over the training set (paper: 100).", flag_values=fv)
-    flags.DEFINE_integer("train_examples", cfg.MNIST_TRAIN, "Use the first N training images (1..60000; all by default). For quick runs.", flag_values=fv)
+    flags.DEFINE_integer("train_examples", None, "Use the first N training images of the split (1..60000; all of the split by default). For quick runs.", flag_values=fv)
     flags.DEFINE_integer("test_examples", cfg.MNIST_TEST, "Use the first N test images (1..10000; all by default).", flag_values=fv)
     flags.DEFINE_enum("protocol", "paper", list(cfg.PROTOCOLS), "The choices the paper left unstated: 'paper' (closest to its tables, see paper_figures/FIDELITY.md) or 'textbook' (softmax cross-entropy, Keras defaults).", flag_values=fv)
     flags.DEFINE_enum("loss", None, list(cfg.LOSSES), "Override the protocol's reading of the cross-entropy.", flag_values=fv)
@@ -133,6 +133,7 @@ def define_fidelity_flags(fv):
     flags.DEFINE_integer("epochs", 20, "Epochs per run (the paper's columns up to this epoch are compared).", flag_values=fv)
     flags.DEFINE_string("seeds", "0", "Comma-separated seeds, e.g. 0,1,2.", flag_values=fv)
     flags.DEFINE_list("candidates", list(experiments.FIDELITY_CANDIDATES), "Protocol candidates to run.", flag_values=fv)
+    flags.DEFINE_list("cases", ["standard", "l1", "l2", "dropout"], "Which of the paper's cases each candidate runs.", flag_values=fv)
     flags.DEFINE_string("out_dir", "results/fidelity", "Where the runs go (<candidate>/<case>/seed_<k>).", flag_values=fv)
     flags.DEFINE_string("fidelity_md", None, "Also write the comparison as Markdown here (e.g. paper_figures/FIDELITY.md).", flag_values=fv)
     flags.DEFINE_bool("report_only", False, "Only tabulate finished runs; train nothing.", flag_values=fv)
@@ -142,8 +143,9 @@ def define_fidelity_flags(fv):
 def run_fidelity(fv, argv, program="fidelity.py"):
     from keras_reg import experiments
 
-    if len(argv) > 1:
-        return fail(program, f"unexpected arguments {argv[1:]}", EXIT["usage"])
+    status = _check_args_and_cases(program, argv, fv.cases)
+    if status is not None:
+        return status
     unknown = [c for c in fv.candidates if c not in experiments.FIDELITY_CANDIDATES]
     if unknown:
         return fail(program, f"unknown --candidates {unknown}; known: {', '.join(experiments.FIDELITY_CANDIDATES)}", EXIT["usage"])
@@ -152,7 +154,7 @@ def run_fidelity(fv, argv, program="fidelity.py"):
         from keras_reg import reproduce
 
         seeds = _int_list(fv.seeds, "seeds")
-        grid = reproduce.fidelity_grid(fv.candidates, seeds=seeds, epochs=fv.epochs)
+        grid = reproduce.fidelity_grid(fv.candidates, seeds=seeds, epochs=fv.epochs, cases=tuple(fv.cases))
         if not fv.report_only:
             reproduce.run_grid(grid, fv.out_dir, workers=fv.workers, vectorize_seeds=fv.vectorize_seeds)
         from keras_reg import report

@@ -88,12 +88,13 @@ class EpochResult:
 class Engine:
     """Backend-neutral interface; :func:`make_engine` returns the implementation for the backend."""
 
-    def __init__(self, model, batch_size, eval_batch_size=10000):
+    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False):
         if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
             raise ValueError("The model must be compiled with an optimizer and a loss before training.")
         self.model = model
         self.batch_size = int(batch_size)
         self.eval_batch_size = int(eval_batch_size)
+        self.eval_training = bool(eval_training)  # evaluate with Dropout on (a diagnostic)
         loss = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
         # A loss given by name is a per-example function; wrap it to average over the batch.
         loss_fn = loss if isinstance(loss, keras.losses.Loss) else _BatchMean(loss)
@@ -150,8 +151,8 @@ class _RetracingFilter:
 
 
 class _TensorFlowEngine(Engine):
-    def __init__(self, model, batch_size, eval_batch_size=10000):
-        super().__init__(model, batch_size, eval_batch_size)
+    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False):
+        super().__init__(model, batch_size, eval_batch_size, eval_training)
         import tensorflow as tf
 
         logger = tf.get_logger()
@@ -160,6 +161,7 @@ class _TensorFlowEngine(Engine):
         self._tf = tf
         variables = model.trainable_variables
         net, split, loss_fn, batch = self.net, self.loss_input_and_probabilities, self.loss_fn, self.batch_size
+        eval_training = self.eval_training
         update = self._sgd_update(tf, variables) or self._generic_update(tf, variables)
 
         def gradients(xb, yb):
@@ -188,7 +190,7 @@ class _TensorFlowEngine(Engine):
 
         @tf.function
         def eval_chunk(xc, yc):
-            loss_input, probabilities = split(net(xc, training=False))
+            loss_input, probabilities = split(net(xc, training=eval_training))
             losses = loss_fn.call(yc, loss_input)  # per example
             correct = tf.equal(tf.argmax(probabilities, axis=-1, output_type=tf.int32), yc)
             return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(correct, tf.float32))
@@ -433,11 +435,13 @@ class SeedStack:
         return [self.engines[k].evaluate(x, y) for k in self._indices(which)]
 
 
-def make_engine(model, batch_size, eval_batch_size=10000):
+def make_engine(model, batch_size, eval_batch_size=10000, eval_training=False):
     """The compiled-epoch engine for the current Keras backend (TensorFlow or JAX)."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _TensorFlowEngine(model, batch_size, eval_batch_size)
+        return _TensorFlowEngine(model, batch_size, eval_batch_size, eval_training)
+    if eval_training:
+        raise NotImplementedError("evaluation with Dropout on is implemented for the TensorFlow backend only")
     if backend == "jax":
         return _JaxEngine(model, batch_size, eval_batch_size)
     raise NotImplementedError(

@@ -21,6 +21,14 @@ def paper_case(case, protocol="paper", seed=0, epochs=100, **overrides):
     return make_config(protocol, **{**PAPER[case], "seed": seed, "epochs": epochs, **overrides})
 
 
+TF1_CODE = {
+    "loss": "double_softmax",
+    "initializer": "tf1_truncated_normal",
+    "batch_size": 64,
+    "train_split": "tf1",
+    "penalize_biases": True,
+}
+
 # The protocol candidates measured against the paper's tables (scripts/fidelity.py, FIDELITY.md).
 # Each is a diff on the "textbook" protocol.
 FIDELITY_CANDIDATES = {
@@ -34,4 +42,13 @@ FIDELITY_CANDIDATES = {
     "double_softmax+tf1_init+batch50": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 50},
     "double_softmax+tf1_init+batch128": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 128},
     "double_softmax+tf1_init+l2_full": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "l2_form": "full"},
+    # Third stage: the public TF 1.x lesson code that has the paper's exact setup (FIDELITY.md, "The
+    # evidence"): 55,000 training images, batches of 64, softmax applied twice, the TF 1.x
+    # initialization, the penalty on the weights and the biases.
+    "tf1_code": TF1_CODE,
+    "tf1_code+softmax_once": {**TF1_CODE, "loss": "cross_entropy"},
+    "tf1_code+weights_only": {**TF1_CODE, "penalize_biases": False},
+    "tf1_code+eval_dropout": {**TF1_CODE, "eval_dropout": True},
+    "tf1_code+alpha_0.0001": {**TF1_CODE, "alpha": 0.0001},
+    "tf1_code+alpha_0.00003": {**TF1_CODE, "alpha": 0.00003},
 }

@@ -104,6 +104,7 @@ def paper_mlp(
     seed=None,
     name=None,
     dtype=None,
+    penalize_biases=False,
 ):
     """The paper's 784-1000-500-10 network: tanh hidden units, softmax output (paper Figure 9).
 
@@ -124,6 +125,8 @@ def paper_mlp(
             then compute in the policy's variable dtype (float32), so the logits, probabilities and
             loss keep full precision.
             None: Keras's global policy for every layer.
+        penalize_biases: L1/L2 penalize the biases too (``bias_regularizer``), as the TF 1.x code
+            that matches the paper's setup does (``0.0005 * (l2_loss(W1) + l2_loss(b1) + ...)``).
 
     Returns:
         An uncompiled ``keras.Model`` mapping (batch, 784) pixels in [0, 1] to (batch, 10) class
@@ -139,6 +142,7 @@ def paper_mlp(
             f"positive integers. Received: hidden_units={hidden_units!r}"
         )
     penalty = _penalty(regularizer, alpha)
+    bias_penalty = penalty if penalize_biases else None
     output_dtype = None if dtype is None else keras.DTypePolicy(dtype).variable_dtype
 
     inputs = keras.Input(shape=(784,), name="pixels")  # (batch, 784), pixels in [0, 1]
@@ -151,6 +155,7 @@ def paper_mlp(
             kernel_initializer=k_init,
             bias_initializer=b_init,
             kernel_regularizer=penalty,
+            bias_regularizer=bias_penalty,
             dtype=dtype,
             name=f"hidden_{i + 1}",
         )(x)
@@ -162,6 +167,7 @@ def paper_mlp(
         kernel_initializer=k_init,
         bias_initializer=b_init,
         kernel_regularizer=penalty,
+        bias_regularizer=bias_penalty,
         dtype=output_dtype,
         name="logits",
     )(x)  # (batch, 10)

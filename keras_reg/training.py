@@ -241,6 +241,7 @@ def build_model(config):
         initializer=config.initializer,
         seed=config.seed,
         dtype=config.precision,
+        penalize_biases=config.penalize_biases,
     )
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=config.learning_rate), loss=losses.get(config.loss))
     return model
@@ -293,8 +294,14 @@ def _callbacks(run_dir, model, extra, log):
 
 def _subset(datasets, config):
     from keras_reg import data
+    from keras_reg.config import TRAIN_SPLITS
 
     (x_train, y_train), (x_test, y_test) = datasets
+    if config.train_split != "full":
+        start, stop = TRAIN_SPLITS[config.train_split]
+        if len(x_train) != TRAIN_SPLITS["full"][1]:
+            raise ConfigError("train_split", config.train_split, f"'full' for a training set of {len(x_train)} images (the split is defined on MNIST's 60,000)")
+        x_train, y_train = x_train[start:stop], y_train[start:stop]
     for name, wanted, available in (
         ("train_examples", config.train_examples, len(x_train)),
         ("test_examples", config.test_examples, len(x_test)),
@@ -426,7 +433,7 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
 
     from keras_reg import engine
 
-    trainer = engine.make_engine(run.build(), run.config.batch_size)
+    trainer = engine.make_engine(run.build(), run.config.batch_size, eval_training=run.config.eval_dropout)
     run.begin(callbacks)
     x, y = trainer.put(x_train, y_train)
     xt, yt = trainer.put(x_test, y_test)
