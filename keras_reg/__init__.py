@@ -1,17 +1,23 @@
 """keras-reg: the L1, L2 and Dropout regularization study of Wu et al. (2020) on MNIST, in Keras 3.
 
 Importing the package registers its regularizers and layers with Keras serialization, so that a
-saved ``.keras`` model reloads in a fresh process after ``import keras_reg``. The modules that
-need TensorFlow, TFDS or matplotlib (``data``, ``training``, ``report``) import them only when used.
+saved ``.keras`` model reloads in a fresh process after ``import keras_reg``. TensorFlow's native
+start-up log lines are kept off the terminal while Keras imports it (``keras_reg._quiet``; set
+``KERAS_REG_TF_LOGS=1`` to see them). The modules that need TFDS or matplotlib (``data``,
+``report``) import them only when used.
 """
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+from keras_reg import _quiet  # noqa: E402
+
+_quiet.import_tensorflow()
 
 from keras_reg import layers, losses, models, regularizers  # noqa: E402,F401  (registers serializables)
 
-_LAZY = ("benchmark", "cli", "config", "data", "engine", "experiments", "paper", "report", "reproduce", "training")
+_LAZY = ("benchmark", "checks", "cli", "data", "engine", "experiments", "paper", "report", "reproduce", "spec", "training")
 
 
 def __getattr__(name):

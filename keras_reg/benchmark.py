@@ -181,12 +181,12 @@ def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=
     return float(np.median(times))
 
 
-def _model_inputs(datasets):
-    """MNIST as the MLP is fed: flattened float images in [0, 1] and int32 labels."""
-    from keras_reg.data import to_mlp_inputs
+def _model_inputs(config, datasets):
+    """MNIST as the spec's model is fed (its split), with int32 labels."""
+    from keras_reg import training
 
-    (x, y), (x_test, y_test) = datasets
-    return (to_mlp_inputs(x), np.asarray(y, np.int32)), (to_mlp_inputs(x_test), np.asarray(y_test, np.int32))
+    (x, y), (x_test, y_test) = training.load_data(config, datasets)
+    return (x, np.asarray(y, np.int32)), (x_test, np.asarray(y_test, np.int32))
 
 
 def _both_paths(config, arrays):
@@ -206,9 +206,9 @@ def _both_paths(config, arrays):
     return plain, trainer, tuple(trainer.put(x, y) for x, y in arrays)
 
 
-def _plain_epoch(model, x, y, x_test, y_test):
+def _plain_epoch(model, x, y, x_test, y_test, batch_size):
     start = time.perf_counter()
-    model.fit(x, y, batch_size=100, epochs=1, verbose=0)
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
     model.evaluate(x, y, verbose=0)
     model.evaluate(x_test, y_test, verbose=0)
     return time.perf_counter() - start
@@ -218,17 +218,17 @@ def benchmark_case(config, datasets, epochs=5, log=print):
     """Alternately timed epochs of both paths for one RunConfig; returns a dict of medians (after the first)."""
     from keras_reg import training
 
-    (x, y), (x_test, y_test) = arrays = _model_inputs(datasets)
+    (x, y), (x_test, y_test) = arrays = _model_inputs(config, datasets)
     plain, trainer, ((xd, yd), (xtd, ytd)) = _both_paths(config, arrays)
     plain_times, fast_times = [], []
     for epoch in range(1, epochs + 1):
-        plain_times.append(_plain_epoch(plain, x, y, x_test, y_test))
+        plain_times.append(_plain_epoch(plain, x, y, x_test, y_test, config.batch_size))
         start = time.perf_counter()
         trainer.train_epoch(xd, yd, training.epoch_order(config.seed, epoch, len(x)))
         trainer.evaluate(xd, yd)
         trainer.evaluate(xtd, ytd)
         fast_times.append(time.perf_counter() - start)
-        log(f"  {config.regularizer:8s} epoch {epoch}: plain {plain_times[-1]:6.2f} s, trainer {fast_times[-1]:6.2f} s")
+        log(f"  {config.builder_args.get('regularizer', config.model):8s} epoch {epoch}: plain {plain_times[-1]:6.2f} s, trainer {fast_times[-1]:6.2f} s")
     plain_s, fast_s = float(np.median(plain_times[1:])), float(np.median(fast_times[1:]))
     ratios = [p / f for p, f in zip(plain_times[1:], fast_times[1:])]
     return {
@@ -377,11 +377,11 @@ def compare_curves(configs, datasets, seeds, epochs, log=print):
 
     from keras_reg import training
 
-    (x, y), (x_test, y_test) = arrays = _model_inputs(datasets)
     rows = []
     for case, base in configs.items():
         for seed in seeds:
             config = dataclasses.replace(base, seed=seed)
+            (x, y), (x_test, y_test) = arrays = _model_inputs(config, datasets)
             plain, trainer, ((xd, yd), (xtd, ytd)) = _both_paths(config, arrays)
             for epoch in range(1, epochs + 1):
                 plain.fit(x, y, batch_size=config.batch_size, epochs=1, verbose=0)

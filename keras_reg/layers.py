@@ -15,12 +15,11 @@ Only ``keras.ops`` and ``keras.random`` are used, so the layer runs on every Ker
 under ``jit_compile`` too.
 """
 
-import math
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
+
+from keras_reg import checks
 
 __all__ = ["StochasticDepth", "linear_decay"]
 
@@ -30,25 +29,11 @@ DECAY_RULES = ("huang", "linspace")
 
 
 def _check_probability(name, value):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        value = float(value)
-        ok = math.isfinite(value) and 0.0 <= value <= 1.0
-    if not ok:
-        raise ValueError(
-            f"Invalid value received for argument `{name}`. Expected a probability in [0, 1]. "
-            f"Received: {name}={value!r}"
-        )
-    return value
+    return checks.PROBABILITY(name, value)
 
 
 def _check_choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(
-            f"Invalid value received for argument `{name}`. Expected one of {allowed}. "
-            f"Received: {name}={value!r}"
-        )
-    return value
+    return checks.Choice(allowed)(name, value)
 
 
 @keras.saving.register_keras_serializable(package="keras_reg")
@@ -73,11 +58,8 @@ class StochasticDepth(keras.layers.Layer):
         self.survival_probability = _check_probability("survival_probability", survival_probability)
         self.mode = _check_choice("mode", mode, MODES)
         self.scale = _check_choice("scale", scale, SCALES)
-        if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
-            raise ValueError(
-                "Invalid value received for argument `seed`. Expected an integer or None. "
-                f"Received: seed={seed!r}"
-            )
+        if seed is not None:
+            checks.Integer(-(2**31), 2**31 - 1, "an integer or None")("seed", seed)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
@@ -146,11 +128,7 @@ def linear_decay(num_blocks, final_survival=0.5, rule="huang"):
     Returns:
         A list of ``num_blocks`` Python floats, shallow to deep.
     """
-    if not isinstance(num_blocks, numbers.Integral) or isinstance(num_blocks, bool) or num_blocks < 1:
-        raise ValueError(
-            "Invalid value received for argument `num_blocks`. Expected an integer >= 1. "
-            f"Received: num_blocks={num_blocks!r}"
-        )
+    checks.Integer(1, 10**6, "an integer >= 1")("num_blocks", num_blocks)
     final_survival = _check_probability("final_survival", final_survival)
     _check_choice("rule", rule, DECAY_RULES)
     if rule == "huang":

@@ -9,6 +9,7 @@ softmax probabilities ``y_pred`` (batch, 10) and integer labels ``y_true`` (batc
   TensorFlow it reads the logits behind the softmax, so it is computed stably).
 * ``"double_softmax"``: -log softmax(p)_y, the TF 1.x idiom
   ``softmax_cross_entropy_with_logits(logits=softmax(z))``.
+* ``"binary_cross_entropy"``: for a single sigmoid output (the planar tutorial), Keras's.
 * ``"binary_per_class"``: the printed formula, -sum_k [y_k ln p_k + (1 - y_k) ln(1 - p_k)] per
   example, with p clipped to [1e-7, 1 - 1e-7] as Keras clips.
 
@@ -18,10 +19,9 @@ Each is averaged over the batch.
 import keras
 from keras import ops
 
+from keras_reg import checks
+
 __all__ = ["LOSSES", "DoubleSoftmaxCrossEntropy", "PerClassBinaryCrossEntropy", "get"]
-
-LOSSES = ("cross_entropy", "double_softmax", "binary_per_class")
-
 
 @keras.saving.register_keras_serializable(package="keras_reg")
 class DoubleSoftmaxCrossEntropy(keras.losses.Loss):
@@ -47,12 +47,17 @@ class PerClassBinaryCrossEntropy(keras.losses.Loss):
         return ops.sum(ops.binary_crossentropy(one_hot, y_pred), axis=-1)
 
 
+# Every loss a run spec can name: name -> a function making the Keras loss object.
+LOSSES = {
+    "cross_entropy": lambda: keras.losses.SparseCategoricalCrossentropy(name="cross_entropy"),
+    "double_softmax": DoubleSoftmaxCrossEntropy,
+    "binary_per_class": PerClassBinaryCrossEntropy,
+    # One sigmoid output against 0/1 labels (the planar tutorial's cost).
+    "binary_cross_entropy": lambda: keras.losses.BinaryCrossentropy(name="binary_cross_entropy"),
+}
+
+
 def get(name):
     """The Keras loss object of a name in :data:`LOSSES`."""
-    if name == "cross_entropy":
-        return keras.losses.SparseCategoricalCrossentropy(name="cross_entropy")
-    if name == "double_softmax":
-        return DoubleSoftmaxCrossEntropy()
-    if name == "binary_per_class":
-        return PerClassBinaryCrossEntropy()
-    raise ValueError(f"Invalid value received for argument `loss`. Expected one of {LOSSES}. Received: loss={name!r}")
+    checks.Choice(tuple(LOSSES))("loss", name)
+    return LOSSES[name]()

@@ -1,20 +1,25 @@
-"""Model builders for the paper's MLP (its Figure 9) and the two companion experiments.
+"""Model builders for the paper's MLP (its Figure 9) and the two companion experiments, and their registry.
 
 * :func:`paper_mlp`: 784-1000-500-10, tanh hidden units, softmax output (paper section 3).
-* :func:`deeper_cnn`: the MNIST CNN of seed 002 (64/128/256 channels, batch norm, pooling), with
-  residual blocks so that StochasticDepth can skip them.
-* :func:`planar_mlp`: the [2, 20, 3, 1] ReLU/sigmoid network of seed 001.
+* :func:`deeper_cnn`: the CNN report's MNIST network (64/128/256 channels, batch norm, pooling),
+  with residual blocks so that StochasticDepth can skip them.
+* :func:`planar_mlp`: the planar tutorial's [2, 20, 3, 1] ReLU/sigmoid network.
 
 Builders take the paper's *keep probability*; Keras's Dropout takes ``rate = 1 - keep_prob``.
+:data:`BUILDERS` maps a run spec's ``model`` to its builder and declares each builder's arguments
+(default, check, help, when it matters) once: the run spec validates them and the scripts' flags
+are made from them.
 """
 
-import math
+import dataclasses
 import numbers
 
 import keras
 
+from keras_reg import checks
 from keras_reg import layers as kr_layers
 from keras_reg import regularizers
+from keras_reg.checks import Param
 
 __all__ = [
     "PAPER_REGULARIZERS",
@@ -23,6 +28,8 @@ __all__ = [
     "deeper_cnn",
     "planar_mlp",
     "kernel_initializer",
+    "Builder",
+    "BUILDERS",
 ]
 
 PAPER_REGULARIZERS = ("none", "l1", "l2", "dropout")
@@ -32,6 +39,7 @@ PAPER_REGULARIZERS = ("none", "l1", "l2", "dropout")
 #   tf1_truncated_normal: the TensorFlow 1.x MNIST tutorial habit (``tf.truncated_normal(shape,
 #       stddev=0.1)`` weights, ``tf.constant(0.1)`` biases) of code written for TF 1.13 as the paper was.
 INITIALIZERS = ("glorot_uniform", "tf1_truncated_normal")
+L2_FORMS = ("half", "full")
 
 
 def kernel_initializer(name, seed=None):
@@ -43,42 +51,20 @@ def kernel_initializer(name, seed=None):
             keras.initializers.TruncatedNormal(mean=0.0, stddev=0.1, seed=seed),
             keras.initializers.Constant(0.1),
         )
-    raise ValueError(
-        f"Invalid value received for argument `initializer`. Expected one of {INITIALIZERS}. "
-        f"Received: initializer={name!r}"
-    )
-
-
-def _check_keep_prob(keep_prob, name="keep_prob"):
-    ok = isinstance(keep_prob, numbers.Real) and not isinstance(keep_prob, bool)
-    if ok:
-        keep_prob = float(keep_prob)
-        ok = math.isfinite(keep_prob) and 0.0 < keep_prob <= 1.0
-    if not ok:
-        raise ValueError(
-            f"Invalid value received for argument `{name}`. Expected a keep probability in (0, 1]. "
-            f"Received: {name}={keep_prob!r}"
-        )
-    return keep_prob
+    checks.Choice(INITIALIZERS)("initializer", name)
 
 
 def _check_common(regularizer, allowed, alpha, keep_prob, seed):
     """The validated (alpha, keep_prob) of a builder whose ``regularizer`` must be one of ``allowed``."""
-    if regularizer not in allowed:
-        raise ValueError(
-            "Invalid value received for argument `regularizer`. Expected one of "
-            f"{allowed}. Received: regularizer={regularizer!r}"
-        )
-    alpha, keep_prob = regularizers.validate_alpha(alpha), _check_keep_prob(keep_prob)
+    checks.Choice(allowed)("regularizer", regularizer)
+    alpha, keep_prob = checks.NONNEGATIVE("alpha", alpha), checks.KEEP_PROB("keep_prob", keep_prob)
     _check_seed(seed)
     return alpha, keep_prob
 
 
 def _check_seed(seed):
-    if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
-        raise ValueError(
-            f"Invalid value received for argument `seed`. Expected an integer or None. Received: seed={seed!r}"
-        )
+    if seed is not None:
+        checks.Integer(-(2**31), 2**31 - 1, "an integer or None")("seed", seed)
 
 
 def _penalty(regularizer, alpha):
@@ -105,6 +91,7 @@ def paper_mlp(
     name=None,
     dtype=None,
     penalize_biases=False,
+    l2_form="half",
 ):
     """The paper's 784-1000-500-10 network: tanh hidden units, softmax output (paper Figure 9).
 
@@ -127,6 +114,7 @@ def paper_mlp(
             None: Keras's global policy for every layer.
         penalize_biases: L1/L2 penalize the biases too (``bias_regularizer``), as the TF 1.x code
             that matches the paper's setup does (``0.0005 * (l2_loss(W1) + l2_loss(b1) + ...)``).
+        l2_form: ``"half"``: the L2 penalty is the paper's alpha/2 sum w^2; ``"full"``: alpha sum w^2.
 
     Returns:
         An uncompiled ``keras.Model`` mapping (batch, 784) pixels in [0, 1] to (batch, 10) class
@@ -134,13 +122,14 @@ def paper_mlp(
         Dense layer ``"logits"`` followed by a ``keras.layers.Softmax`` layer ``"softmax"``.
     """
     alpha, keep_prob = _check_common(regularizer, PAPER_REGULARIZERS, alpha, keep_prob, seed)
+    checks.Choice(L2_FORMS)("l2_form", l2_form)
+    checks.Boolean()("penalize_biases", penalize_biases)
+    if regularizer == "l2" and l2_form == "full":
+        alpha = 2.0 * alpha
     if not hidden_units or any(
         not isinstance(u, numbers.Integral) or isinstance(u, bool) or u < 1 for u in hidden_units
     ):
-        raise ValueError(
-            "Invalid value received for argument `hidden_units`. Expected a non-empty sequence of "
-            f"positive integers. Received: hidden_units={hidden_units!r}"
-        )
+            raise checks.ConfigError("hidden_units", hidden_units, "a non-empty sequence of positive integers")
     penalty = _penalty(regularizer, alpha)
     bias_penalty = penalty if penalize_biases else None
     output_dtype = None if dtype is None else keras.DTypePolicy(dtype).variable_dtype
@@ -221,17 +210,12 @@ def deeper_cnn(
         An uncompiled ``keras.Model`` from (batch, 28, 28, 1) images in [0, 1] to (batch, 10)
         class probabilities.
     """
-    weight_decay = regularizers.validate_alpha(weight_decay)
-    ok = isinstance(dropout, numbers.Real) and not isinstance(dropout, bool) and 0.0 <= dropout < 1.0
-    if not ok:
-        raise ValueError(
-            "Invalid value received for argument `dropout`. Expected a drop rate in [0, 1). "
-            f"Received: dropout={dropout!r}"
-        )
+    weight_decay = checks.NONNEGATIVE("weight_decay", weight_decay)
+    dropout = checks.Number(0.0, 1.0, high_open=True, expected="a drop rate in [0, 1)")("dropout", dropout)
     _check_seed(seed)
     survival = [1.0] * len(filters)
     if stochastic_depth is not None:
-        _check_keep_prob(stochastic_depth, "stochastic_depth")
+        checks.KEEP_PROB("stochastic_depth", stochastic_depth)
         survival = kr_layers.linear_decay(len(filters), stochastic_depth, decay_rule)
     penalty = regularizers.L2(weight_decay) if weight_decay > 0 else None
 
@@ -302,3 +286,81 @@ def planar_mlp(regularizer="none", alpha=0.0, keep_prob=1.0, seed=None, name=Non
         name="sigmoid",
     )(x)
     return keras.Model(inputs, outputs, name=name or f"planar_mlp_{regularizer}")
+
+
+# --------------------------------------------------------------------------------------------------
+# The registry
+
+
+@dataclasses.dataclass(frozen=True)
+class Builder:
+    """A model builder as a run spec names it.
+
+    Attributes:
+        build_fn: called with the spec's builder arguments and ``seed`` (and ``dtype``, the
+            precision, if the builder supports more than float32); returns an uncompiled model.
+        params: the builder's arguments: name -> :class:`keras_reg.checks.Param`.
+        description: one line.
+        precisions: the precisions it supports.
+    """
+
+    build_fn: object
+    params: dict
+    description: str
+    precisions: tuple = ("float32",)
+
+    def build(self, args, seed, precision="float32"):
+        extra = {"dtype": precision} if len(self.precisions) > 1 else {}
+        return self.build_fn(**args, seed=seed, **extra)
+
+
+def _penalized(values):
+    return values["regularizer"] in ("l1", "l2")
+
+
+def _dropped(values):
+    return values["regularizer"] == "dropout"
+
+
+def _residual_cnn(alpha, dropout, stochastic_depth, decay_rule, seed):
+    # stochastic_depth = 1 keeps every block: plain residual additions, no StochasticDepth layers.
+    return deeper_cnn(weight_decay=alpha, dropout=dropout, stochastic_depth=None if stochastic_depth == 1.0 else stochastic_depth, decay_rule=decay_rule, seed=seed)
+
+
+_ALPHA_HELP = "Penalty coefficient alpha of J~ = J + alpha * Omega(w) (dimensionless; the paper: 0.0005); used by l1 and l2."
+_KEEP_HELP = "Dropout keep probability of each hidden unit, in (0, 1] (the paper: 0.5); used by dropout."
+
+BUILDERS = {
+    "paper_mlp": Builder(
+        paper_mlp,
+        {
+            "regularizer": Param("none", checks.Choice(PAPER_REGULARIZERS), "Regularization: none (the paper's standard network), l1, l2 or dropout."),
+            "alpha": Param(0.0005, checks.NONNEGATIVE, _ALPHA_HELP, _penalized),
+            "keep_prob": Param(0.5, checks.KEEP_PROB, _KEEP_HELP, _dropped),
+            "initializer": Param("glorot_uniform", checks.Choice(INITIALIZERS), "The initialization: glorot_uniform (Keras's) or tf1_truncated_normal (std 0.1, biases 0.1: the TF 1.x habit)."),
+            "l2_form": Param("half", checks.Choice(L2_FORMS), "The L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.", lambda v: v["regularizer"] == "l2"),
+            "penalize_biases": Param(False, checks.Boolean(), "L1/L2 penalize the biases as well as the weights.", _penalized),
+        },
+        "The paper's 784-1000-500-10 tanh MLP with a softmax output.",
+        precisions=("float32", "mixed_bfloat16"),
+    ),
+    "residual_cnn": Builder(
+        _residual_cnn,
+        {
+            "alpha": Param(0.0, checks.NONNEGATIVE, "L2 penalty coefficient on every kernel (alpha/2 sum w^2; its gradient alpha*w is coupled weight decay, PyTorch's weight_decay)."),
+            "dropout": Param(0.0, checks.Number(0.0, 1.0, high_open=True, expected="a drop rate in [0, 1)"), "Drop rate between the two dense layers of the head; 0 for none."),
+            "stochastic_depth": Param(1.0, checks.KEEP_PROB, "Survival probability of the deepest residual block (shallower blocks by decay_rule); 1 keeps every block."),
+            "decay_rule": Param("huang", checks.Choice(kr_layers.DECAY_RULES), "How survival falls with depth: huang (p_l = 1 - l/L (1 - p_L)) or linspace.", lambda v: v["stochastic_depth"] < 1.0),
+        },
+        "The CNN report's 64/128/256-channel MNIST network, each stage a residual block (StochasticDepth can skip it).",
+    ),
+    "planar_mlp": Builder(
+        planar_mlp,
+        {
+            "regularizer": Param("none", checks.Choice(("none", "l2", "dropout")), "Regularization of the planar network: none, l2 or dropout."),
+            "alpha": Param(0.0, checks.NONNEGATIVE, "L2 coefficient (alpha/2 sum W^2; the planar tutorial's lambd/(2m) sum W^2 is alpha = lambd/m).", lambda v: v["regularizer"] == "l2"),
+            "keep_prob": Param(1.0, checks.KEEP_PROB, "Dropout keep probability after each hidden layer (the planar tutorial: 0.86).", _dropped),
+        },
+        "The planar tutorial's [2, 20, 3, 1] ReLU network with a sigmoid output.",
+    ),
+}

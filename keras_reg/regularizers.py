@@ -11,28 +11,18 @@ Keras's built-in ``keras.regularizers.L2(l2)`` computes ``l2 * sum w^2`` (no 1/2
 Only ``keras.ops`` is used, so the penalties run on every Keras 3 backend.
 """
 
-import math
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
+
+from keras_reg import checks
 
 __all__ = ["L1", "L2", "validate_alpha", "weight_stats"]
 
 
 def validate_alpha(alpha):
     """Returns ``alpha`` as a float, or raises a ValueError naming it: a finite number >= 0."""
-    ok = isinstance(alpha, numbers.Real) and not isinstance(alpha, bool)
-    if ok:
-        alpha = float(alpha)
-        ok = math.isfinite(alpha) and alpha >= 0.0
-    if not ok:
-        raise ValueError(
-            "Invalid value received for argument `alpha`. Expected a finite number >= 0. "
-            f"Received: alpha={alpha!r}"
-        )
-    return alpha
+    return checks.NONNEGATIVE("alpha", alpha)
 
 
 class _PaperPenalty(keras.regularizers.Regularizer):
@@ -88,11 +78,7 @@ def weight_stats(model, threshold=1e-3):
         (number of weights), ``l1`` (sum |w|), ``l2`` (the Euclidean norm sqrt(sum w^2)),
         ``max_abs`` and ``fraction_below`` (fraction of weights with |w| < threshold).
     """
-    if not (isinstance(threshold, numbers.Real) and math.isfinite(threshold) and threshold > 0):
-        raise ValueError(
-            "Invalid value received for argument `threshold`. Expected a finite number > 0. "
-            f"Received: threshold={threshold!r}"
-        )
+    checks.POSITIVE("threshold", threshold)
     rows = []
     for layer in _walk(model):
         kernel = getattr(layer, "kernel", None)

@@ -1,9 +1,11 @@
-"""The paper's Figures 10-11 and Tables 1-3, drawn from run directories only (never trains).
+"""An experiment's artifacts (figures, tables, summaries), drawn from run directories only (never trains).
 
-``runs_dir/<case>/seed_<k>/history.csv`` for case in standard, l1, l2, dropout; a case may have
-several seeds (shown as mean +- one standard deviation, ``ddof=1``) and any number of epochs (the
-tables cover the paper's epochs 20/40/60/80/100 that the runs reached). The paper's printed values
-come from :mod:`keras_reg.paper`.
+``runs_dir/<case>/seed_<k>/history.csv`` for each case of the experiment; a case may have several
+seeds (shown as mean +- one standard deviation, ``ddof=1``) and any number of epochs. Cases,
+labels, colours and the reference numbers come from the experiment
+(:mod:`keras_reg.experiments`); what is drawn is its ``artifacts``, each a kind of
+:data:`ARTIFACTS` with its options. For the paper these are its Figures 10-11, Tables 1-3 (at the
+paper's epochs 20/40/60/80/100 that the runs reached) and ``summary.md``.
 """
 
 import csv
@@ -14,30 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_reg import paper
-
 __all__ = [
+    "ARTIFACTS",
     "load_runs",
     "table_cells",
-    "write_tables",
-    "write_figures",
     "summary_markdown",
     "make_all",
     "fidelity_rows",
     "fidelity_markdown",
+    "final_table",
     "write_text",
 ]
-
-TABLES = {
-    "table1": ("test", "Table 1: test accuracy (%)"),
-    "table2": ("train", "Table 2: training accuracy (%)"),
-    "table3": ("gap", "Table 3: training minus test accuracy (percentage points)"),
-}
-FIGURES = {
-    "fig10": ("test_accuracy", "test", "Figure 10: test accuracy of the four cases"),
-    "fig11": ("train_accuracy", "train", "Figure 11: training accuracy of the four cases"),
-}
-COLORS = {"standard": "#1f77b4", "l1": "#d62728", "l2": "#2ca02c", "dropout": "#ff7f0e"}
 
 
 def write_text(path, text):
@@ -49,20 +38,17 @@ def write_text(path, text):
     atomic_write(path, text.encode())
 
 
-def _read_history(path):
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {name: np.array([float(r[name]) for r in rows]) for name in (rows[0] if rows else {})}
+def load_runs(runs_dir, cases):
+    """{case: {seed: history}} for every ``<case>/seed_<k>/history.csv`` under ``runs_dir``, in the
+    order of ``cases``. A damaged history raises :class:`keras_reg.training.RunDirError`."""
+    from keras_reg.training import read_history
 
-
-def load_runs(runs_dir, cases=paper.CASES):
-    """{case: {seed: history}} for every ``<case>/seed_<k>/history.csv`` under ``runs_dir``."""
     runs = {}
     for case in cases:
         for path in sorted(Path(runs_dir, case).glob("seed_*/history.csv")):
             match = re.fullmatch(r"seed_(\d+)", path.parent.name)
-            history = _read_history(path)
-            if match and history and len(history["epoch"]):
+            history = read_history(path.parent)
+            if match and len(history["epoch"]):
                 runs.setdefault(case, {})[int(match.group(1))] = history
     return runs
 
@@ -87,16 +73,21 @@ def _mean_std(values):
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
-def table_cells(runs, which):
-    """The cells of a table ``which`` in ``"test"``, ``"train"``, ``"gap"``.
+def table_cells(experiment, runs, which):
+    """The cells of the experiment's reference table ``which`` (for the paper ``"test"``,
+    ``"train"``, ``"gap"``).
 
     Returns a list of dicts (case, epoch, seeds, ours_mean, ours_std, paper, difference), one per
-    case and paper epoch that at least one seed reached; ``difference`` is ours_mean - paper.
+    case with a reference row and reference epoch that at least one seed reached; ``difference``
+    is ours_mean - the reference.
     """
-    printed = paper.table(which)
+    reference = experiment.reference
     cells = []
-    for case in paper.CASES:
-        for k, epoch in enumerate(paper.EPOCHS):
+    for case in runs:
+        row = reference.tables[which].get(experiment.reference_case(case))
+        if row is None:
+            continue
+        for k, epoch in enumerate(reference.epochs):
             values = _values_at(runs.get(case, {}), which, epoch)
             if len(values) == 0:
                 continue
@@ -108,14 +99,14 @@ def table_cells(runs, which):
                     "seeds": len(values),
                     "ours_mean": mean,
                     "ours_std": std,
-                    "paper": printed[case][k],
-                    "difference": mean - printed[case][k],
+                    "paper": row[k],
+                    "difference": mean - row[k],
                 }
             )
     return cells
 
 
-def _markdown(cells, title):
+def _markdown(experiment, cells, title):
     epochs = sorted({c["epoch"] for c in cells})
     seeds = sorted({c["seeds"] for c in cells})
     lines = [
@@ -126,17 +117,15 @@ def _markdown(cells, title):
         "| case | " + " | ".join(f"epoch {e}" for e in epochs) + " |",
         "| --- |" + " --- |" * len(epochs),
     ]
-    for case in paper.CASES:
+    for case in dict.fromkeys(c["case"] for c in cells):
         row = {c["epoch"]: c for c in cells if c["case"] == case}
-        if not row:
-            continue
         parts = [
             f"{row[e]['ours_mean']:.2f} +- {row[e]['ours_std']:.2f} / {row[e]['paper']:.2f} / {row[e]['difference']:+.2f}"
             if e in row
             else "-"
             for e in epochs
         ]
-        lines.append(f"| {paper.CASE_LABELS[case]} | " + " | ".join(parts) + " |")
+        lines.append(f"| {experiment.label(case)} | " + " | ".join(parts) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -149,65 +138,66 @@ def _csv(cells):
     return buffer.getvalue()
 
 
-def write_tables(runs, out_dir):
-    """Writes table1/2/3 as .md and .csv into ``out_dir``; returns the paths."""
+def reference_tables(experiment, runs, out_dir, tables):
+    """Writes each reference table (``tables``: file name -> reference table) as .md and .csv."""
     paths = []
-    for name, (which, title) in TABLES.items():
-        cells = table_cells(runs, which)
-        for suffix, text in ((".md", _markdown(cells, title)), (".csv", _csv(cells))):
+    for name, which in tables.items():
+        cells = table_cells(experiment, runs, which)
+        title = experiment.reference.labels.get(which, which)
+        for suffix, text in ((".md", _markdown(experiment, cells, title)), (".csv", _csv(cells))):
             path = Path(out_dir) / f"{name}{suffix}"
             write_text(path, text)
             paths.append(path)
     return paths
 
 
-def _curves(histories, column):
-    """(epochs, per-seed curves in percent) over the epochs every seed reached."""
+def _curves(histories, column, scale=100.0):
+    """(epochs, per-seed curves times ``scale``) over the epochs every seed reached."""
     length = min(len(h["epoch"]) for h in histories.values())
     epochs = next(iter(histories.values()))["epoch"][:length]
-    return epochs, 100.0 * np.array([h[column][:length] for h in histories.values()])
+    return epochs, scale * np.array([h[column][:length] for h in histories.values()])
 
 
-def write_figures(runs, out_dir):
-    """Draws fig10 (test accuracy) and fig11 (training accuracy) as PNG and PDF; returns the paths."""
+def curves(experiment, runs, out_dir, name, column, title, reference=None, scale=100.0, unit="accuracy (%)"):
+    """Draws ``column`` of every case against the epoch (mean and a band of one standard deviation
+    over seeds), with the reference's printed values as circles if a reference table is named;
+    PNG and PDF. Accuracies are drawn in percent (``scale``), losses as they are (scale 1)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if column.endswith("loss"):
+        scale, unit = 1.0, column.replace("_", " ")
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    lowest = []
+    for case, histories in runs.items():
+        epochs, values = _curves(histories, column, scale)
+        mean, color, label = values.mean(axis=0), experiment.color(case), experiment.label(case)
+        ax.plot(epochs, mean, color=color, lw=1.4, label=f"{label} (ours, {len(histories)} seed{'s' if len(histories) > 1 else ''})")
+        if len(histories) > 1:
+            std = values.std(axis=0, ddof=1)
+            ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+        lowest += list(mean[min(4, len(epochs) - 1) :])
+        printed = experiment.reference.tables[reference].get(experiment.reference_case(case)) if reference else None
+        if printed is not None:
+            ax.plot(experiment.reference.epochs, printed, "o", mfc="none", mec=color, mew=1.6, ms=7, label=f"{label} ({experiment.reference.source.split(' (')[0]})")
+            lowest += list(printed)
+    if lowest and scale == 100.0:
+        ax.set_ylim(max(0.0, min(lowest) - 0.5), 100.05)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(unit)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, ncol=2, loc="lower right" if scale == 100.0 else "upper right")
+    fig.tight_layout()
     paths = []
-    for name, (column, which, title) in FIGURES.items():
-        fig, ax = plt.subplots(figsize=(7.5, 4.8))
-        lowest = []
-        for case in paper.CASES:
-            histories = runs.get(case)
-            if not histories:
-                continue
-            epochs, curves = _curves(histories, column)
-            length = len(epochs)
-            mean = curves.mean(axis=0)
-            label = f"{paper.CASE_LABELS[case]} (ours, {len(histories)} seed{'s' if len(histories) > 1 else ''})"
-            ax.plot(epochs, mean, color=COLORS[case], lw=1.4, label=label)
-            if len(histories) > 1:
-                std = curves.std(axis=0, ddof=1)
-                ax.fill_between(epochs, mean - std, mean + std, color=COLORS[case], alpha=0.2, lw=0)
-            printed = paper.table(which)[case]
-            ax.plot(paper.EPOCHS, printed, "o", mfc="none", mec=COLORS[case], mew=1.6, ms=7, label=f"{paper.CASE_LABELS[case]} (paper)")
-            lowest += list(printed) + list(mean[min(4, length - 1) :])
-        if lowest:
-            ax.set_ylim(max(0.0, min(lowest) - 0.5), 100.05)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("accuracy (%)")
-        ax.set_title(title)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, ncol=2, loc="lower right")
-        fig.tight_layout()
-        for suffix in (".png", ".pdf"):
-            path = Path(out_dir) / f"{name}{suffix}"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
-            paths.append(path)
-        plt.close(fig)
+    for suffix in (".png", ".pdf"):
+        path = Path(out_dir) / f"{name}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
+        paths.append(path)
+    plt.close(fig)
     return paths
 
 
@@ -215,118 +205,184 @@ def _span(values, sign=""):
     return f"{min(values):{sign}.2f} to {max(values):{sign}.2f}"
 
 
-def summary_markdown(runs):
-    """The reproduction against the paper in a few numbers, each computed here from the runs.
+def summary_markdown(experiment, runs):
+    """The runs against the experiment's reference in a few numbers, each computed here from the runs.
 
-    The mean absolute difference over the cells of Tables 1-2; per case the range of differences in
-    each table and of its train-test gap; and, from the seed-mean curves, at which epochs each
-    regularizer's test accuracy beats the standard network's (the paper: never at a printed epoch).
+    The mean absolute difference over the cells of the reference's test and training tables,
+    overall and per case; per case the range of differences in each table and of its train-test
+    gap; and, from the seed-mean curves, at which epochs each case's test accuracy beats the
+    baseline's (in the paper: never at a printed epoch).
     """
-    test, train, gap = (table_cells(runs, which) for which in ("test", "train", "gap"))
+    test, train, gap = (table_cells(experiment, runs, which) for which in ("test", "train", "gap"))
     both = test + train
     seeds = sorted({c["seeds"] for c in both})
+    first = experiment.reference.epochs[0]
     distance = (
-        f"Mean absolute difference from the paper over the {len(both)} cells of Tables 1-2: "
+        f"Mean absolute difference from the reference over the {len(both)} cells of its test and training tables: "
         f"{np.mean([abs(c['difference']) for c in both]):.2f} pp."
         if both
-        else f"No run reached a printed epoch ({paper.EPOCHS[0]}), so there is nothing to compare yet."
+        else f"No run reached a printed epoch ({first}), so there is nothing to compare yet."
     )
     lines = [
-        "### The reproduction against the paper",
+        f"### The runs against {experiment.reference.source}",
         "",
         f"Seeds per case: {'/'.join(map(str, seeds))}. {distance}",
         "",
-        "| case | test acc. minus paper (pp) | train acc. minus paper (pp) | train-test gap, ours (pp) | gap, paper (pp) |",
-        "| --- | --- | --- | --- | --- |",
+        "| case | distance (pp) | test acc. minus reference (pp) | train acc. minus reference (pp) | train-test gap, ours (pp) | gap, reference (pp) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for case in paper.CASES:
+    for case in runs:
         mine = [[c for c in cells if c["case"] == case] for cells in (test, train, gap)]
         if all(mine):
             test_diff, train_diff = ([c["difference"] for c in cells] for cells in mine[:2])
             lines.append(
-                f"| {paper.CASE_LABELS[case]} | {_span(test_diff, '+')} | {_span(train_diff, '+')} | "
+                f"| {experiment.label(case)} | {np.mean(np.abs(test_diff + train_diff)):.2f} | {_span(test_diff, '+')} | {_span(train_diff, '+')} | "
                 f"{_span([c['ours_mean'] for c in mine[2]])} | {_span([c['paper'] for c in mine[2]])} |"
             )
-    if "standard" in runs:
-        standard = _curves(runs["standard"], "test_accuracy")[1].mean(axis=0)
-        lines += ["", "Test accuracy of the seed means against the standard network's:", ""]
-        for case in ("l1", "l2", "dropout"):
-            if case not in runs:
+    if experiment.baseline in runs:
+        base = _curves(runs[experiment.baseline], "test_accuracy")[1].mean(axis=0)
+        lines += ["", f"Test accuracy of the seed means against the {experiment.label(experiment.baseline)} case's:", ""]
+        for case in runs:
+            if case == experiment.baseline:
                 continue
             curve = _curves(runs[case], "test_accuracy")[1].mean(axis=0)
-            n = min(len(curve), len(standard))
-            better = curve[:n] > standard[:n]
-            from_20 = better[19:]
+            n = min(len(curve), len(base))
+            better = curve[:n] > base[:n]
+            later = better[first - 1 :]
             always_from = next((e + 1 for e in range(n) if better[e:].all()), None)
             lines.append(
-                f"- {paper.CASE_LABELS[case]}: above it at {int(from_20.sum())} of the {len(from_20)} epochs from 20 on"
+                f"- {experiment.label(case)}: above it at {int(later.sum())} of the {len(later)} epochs from {first} on"
                 + (f"; at every epoch from {always_from} on." if always_from is not None else "; not at the last epoch.")
             )
     return "\n".join(lines) + "\n"
 
 
-def make_all(runs_dir, out_dir):
-    """Figures 10-11, Tables 1-3 and ``summary.md`` from ``runs_dir`` into ``out_dir``; returns the paths."""
-    runs = load_runs(runs_dir)
-    if not runs:
-        raise FileNotFoundError(f"no run directories (<case>/seed_<k>/history.csv) under {runs_dir}")
-    summary = Path(out_dir) / "summary.md"
-    write_text(summary, summary_markdown(runs))
-    return write_tables(runs, out_dir) + write_figures(runs, out_dir) + [summary]
+def summary(experiment, runs, out_dir):
+    path = Path(out_dir) / "summary.md"
+    write_text(path, summary_markdown(experiment, runs))
+    return [path]
+
+
+_FINAL_COLUMNS = (("test_accuracy", 100.0, "test acc. (%)"), ("train_accuracy", 100.0, "train acc. (%)"), ("test_loss", 1.0, "test loss"), ("train_loss", 1.0, "train loss"))
+
+
+def final_table(experiment, runs, out_dir):
+    """``final.md`` and ``final.csv``: per case the last row's accuracies and losses, mean +- std over seeds."""
+    lines = ["| case | seeds | epochs | " + " | ".join(label for _, _, label in _FINAL_COLUMNS) + " |", "| --- |" + " --- |" * (2 + len(_FINAL_COLUMNS))]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["case", "seeds", "epochs"] + [f"{c}_{k}" for c, _, _ in _FINAL_COLUMNS for k in ("mean", "std")])
+    for case, histories in runs.items():
+        epochs = min(int(h["epoch"][-1]) for h in histories.values())
+        stats = [_mean_std(np.array([scale * h[column][h["epoch"] == epochs][0] for h in histories.values()])) for column, scale, _ in _FINAL_COLUMNS]
+        lines.append(f"| {experiment.label(case)} | {len(histories)} | {epochs} | " + " | ".join(f"{m:.4g} +- {sd:.2g}" for m, sd in stats) + " |")
+        writer.writerow([case, len(histories), epochs] + [f"{v:.6g}" for pair in stats for v in pair])
+    md, table = Path(out_dir) / "final.md", Path(out_dir) / "final.csv"
+    write_text(md, "\n".join(lines) + "\n")
+    write_text(table, buffer.getvalue())
+    return [md, table]
 
 
 # --------------------------------------------------------------------------------------------------
-# Protocol fidelity (paper_figures/FIDELITY.md)
+# Protocol fidelity (paper_figures/FIDELITY.md): cases "<candidate>/<paper case>"
 
 
-def fidelity_rows(out_dir, candidates):
-    """Per candidate: the mean |ours - paper| over the Table 1-2 cells its runs cover, overall and per case."""
+def _per_seed_distance(experiment, histories_by_case):
+    """Per seed: the mean |ours - reference| over the test and training cells that seed reached."""
+    per_seed = {}
+    for case, histories in histories_by_case.items():
+        ref = experiment.reference_case(case)
+        for seed, history in histories.items():
+            for which in ("test", "train"):
+                row = experiment.reference.tables[which][ref]
+                for k, epoch in enumerate(experiment.reference.epochs):
+                    hit = np.nonzero(history["epoch"] == epoch)[0]
+                    if len(hit):
+                        per_seed.setdefault(seed, []).append(abs(100.0 * history[f"{which}_accuracy"][hit[0]] - row[k]))
+    return np.array([np.mean(v) for v in per_seed.values()])
+
+
+def fidelity_rows(experiment, runs):
+    """Per candidate: the mean |ours - paper| over the Table 1-2 cells its runs cover, overall
+    (of the seed means, and as mean +- std of each seed's own distance) and per case."""
+    groups = {}
+    for case, histories in runs.items():
+        groups.setdefault(case.rsplit("/", 1)[0], {})[case] = histories
     rows = []
-    for name in candidates:
-        runs = load_runs(Path(out_dir) / name)
-        if not runs:
-            continue
-        test_cells = table_cells(runs, "test")
-        cells = test_cells + table_cells(runs, "train")
+    for name, group in groups.items():
+        test_cells = table_cells(experiment, group, "test")
+        cells = test_cells + table_cells(experiment, group, "train")
         if not cells:
             continue
-        per_case = {
-            case: float(np.mean([abs(c["difference"]) for c in cells if c["case"] == case]))
-            for case in paper.CASES
-            if any(c["case"] == case for c in cells)
-        }
+        per_case = {experiment.reference_case(c["case"]): [] for c in cells}
+        for c in cells:
+            per_case[experiment.reference_case(c["case"])].append(abs(c["difference"]))
+        seed_distances = _per_seed_distance(experiment, group)
         rows.append(
             {
                 "candidate": name,
                 "distance": float(np.mean([abs(c["difference"]) for c in cells])),
+                "seed_distance": _mean_std(seed_distances),
                 # The first stage's measure, comparable across candidates run for 20 or 100 epochs.
                 "distance_at_20": float(np.mean([abs(c["difference"]) for c in cells if c["epoch"] == 20])),
                 "cells": len(cells),
-                "per_case": per_case,
+                "per_case": {k: float(np.mean(v)) for k, v in per_case.items()},
                 "epochs": sorted({c["epoch"] for c in cells}),
                 "seeds": max(c["seeds"] for c in cells),
-                "test_at_20": {c["case"]: c["ours_mean"] for c in test_cells if c["epoch"] == 20},
+                "test_at_20": {experiment.reference_case(c["case"]): (c["ours_mean"], c["ours_std"]) for c in test_cells if c["epoch"] == 20},
             }
         )
     return sorted(rows, key=lambda r: r["distance"])
 
 
-def fidelity_markdown(out_dir, candidates):
+def fidelity_markdown(experiment, runs):
     """A Markdown table ranking the candidates by distance to the paper's Tables 1-2."""
-    rows = fidelity_rows(out_dir, candidates)
+    rows = fidelity_rows(experiment, runs)
+    cases = [c for c in experiment.reference.tables["test"]]
+    labels = " / ".join(cases)
     lines = [
-        "| candidate | distance (pp) | standard | L1 | L2 | Dropout | cells | distance at epoch 20 (pp) | test acc. at epoch 20: std / L1 / L2 / Dropout |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| candidate | seeds | distance (pp) | per-seed distance (pp) | " + " | ".join(cases) + f" | cells | distance at epoch 20 (pp) | test acc. at epoch 20: {labels} |",
+        "| --- |" + " --- |" * (7 + len(cases)),
     ]
     for r in rows:
         at20 = r["test_at_20"]
+        mean, std = r["seed_distance"]
         lines.append(
-            f"| {r['candidate']} | {r['distance']:.2f} | "
-            + " | ".join(f"{r['per_case'].get(case, math.nan):.2f}" for case in paper.CASES)
+            f"| {r['candidate']} | {r['seeds']} | {r['distance']:.2f} | {mean:.2f} +- {std:.2f} | "
+            + " | ".join(f"{r['per_case'][case]:.2f}" if case in r["per_case"] else "-" for case in cases)
             + f" | {r['cells']} | {r['distance_at_20']:.2f} | "
-            + " / ".join(f"{at20.get(case, math.nan):.2f}" for case in paper.CASES)
+            + " / ".join(f"{at20[case][0]:.2f} +- {at20[case][1]:.2f}" if case in at20 else "-" for case in cases)
             + " |"
         )
-    paper20 = " / ".join(f"{paper.TEST_ACCURACY[case][0]:.2f}" for case in paper.CASES)
-    lines.append(f"| *the paper* | 0 | | | | | | 0 | {paper20} |")
+    printed = " / ".join(f"{experiment.reference.tables['test'][case][0]:.2f}" for case in cases)
+    lines.append("| *the paper* | | 0 | | " + " | " * len(cases) + f" | 0 | {printed} |")
     return "\n".join(lines) + "\n"
+
+
+def fidelity(experiment, runs, out_dir):
+    path = Path(out_dir) / "fidelity.md"
+    write_text(path, fidelity_markdown(experiment, runs))
+    return [path]
+
+
+# --------------------------------------------------------------------------------------------------
+# The registry of artifact kinds an experiment can ask for: kind -> function(experiment, runs,
+# out_dir, **options) returning the paths it wrote.
+
+ARTIFACTS = {"curves": curves, "reference_tables": reference_tables, "summary": summary, "final_table": final_table, "fidelity": fidelity}
+
+
+def make_all(experiment, runs_dir, out_dir, cases=None):
+    """Every artifact of ``experiment`` from the runs under ``runs_dir`` into ``out_dir``; returns the paths.
+
+    Raises:
+        FileNotFoundError: no run of the experiment has a history yet.
+        keras_reg.training.RunDirError: a history.csv is damaged (named in the message).
+    """
+    runs = load_runs(runs_dir, experiment.cases if cases is None else cases)
+    if not runs:
+        raise FileNotFoundError(f"no run directories (<case>/seed_<k>/history.csv) of experiment {experiment.name} under {runs_dir}")
+    paths = []
+    for kind, options in experiment.artifacts:
+        paths += ARTIFACTS[kind](experiment, runs, out_dir, **options)
+    return paths

@@ -1,7 +1,7 @@
-"""Runs grids of configurations into run directories: the paper's four cases, seeds, candidates.
+"""Runs grids of run specs into run directories: any experiment's cases and seeds.
 
 Finished run directories are reused and partial ones resumed (see :mod:`keras_reg.training`);
-MNIST is loaded once for the whole grid. On a CPU the runs train side by side, one process per
+each data set is fetched once for the whole grid. On a CPU the runs train side by side, one process per
 core (:func:`default_workers`): the paper MLP's small matrix products keep two threads of one
 process well short of busy, and two single-threaded processes train two runs in about 0.71x the
 time the two take one after the other (README, Speed), to the same bits.
@@ -16,36 +16,32 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_reg import experiments, paper
-from keras_reg.config import ConfigError, make_config
+from keras_reg.checks import ConfigError
 
-__all__ = ["paper_grid", "fidelity_grid", "run_grid", "default_workers", "WorkerError"]
+__all__ = ["run_grid", "default_workers", "WorkerError", "fetch_key"]
 
 
 class WorkerError(RuntimeError):
     """A worker process ended before its run did: killed (out of memory?) or unable to start."""
 
 
-def paper_grid(seeds=(0,), epochs=100, protocol="paper", cases=paper.CASES, **overrides):
-    """{"<case>/seed_<k>": RunConfig} for the paper's cases."""
-    return {
-        f"{case}/seed_{seed}": experiments.paper_case(case, protocol=protocol, seed=seed, epochs=epochs, **overrides)
-        for case in cases
-        for seed in seeds
-    }
+def fetch_key(spec):
+    """Runs whose specs share this share their data set's raw arrays."""
+    from keras_reg import data
+
+    return (data.DATASETS[spec.dataset].fetch_key, spec.data_source)
 
 
-def fidelity_grid(candidates=None, seeds=(0,), epochs=20, cases=paper.CASES):
-    """{"<candidate>/<case>/seed_<k>": RunConfig} for protocol candidates (diffs on 'textbook')."""
-    chosen = experiments.FIDELITY_CANDIDATES if candidates is None else {c: experiments.FIDELITY_CANDIDATES[c] for c in candidates}
-    grid = {}
-    for name, diff in chosen.items():
-        for case in cases:
-            for seed in seeds:
-                grid[f"{name}/{case}/seed_{seed}"] = make_config(
-                    "textbook", **{**experiments.PAPER[case], **diff, "seed": seed, "epochs": epochs}
-                )
-    return grid
+def _fetch_all(specs, datasets):
+    """{fetch key: raw arrays} for the specs; ``datasets`` (raw arrays) stands in for every fetch."""
+    from keras_reg import data
+
+    raws = {}
+    for spec in specs:
+        key = fetch_key(spec)
+        if key not in raws:
+            raws[key] = datasets if datasets is not None else data.DATASETS[spec.dataset].fetch(spec.data_source)
+    return raws
 
 
 def default_workers(runs):
@@ -67,11 +63,13 @@ def _cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, log=print):
-    """Trains every configuration of ``grid`` into ``runs_dir/<key>``; returns {key: stats}.
+def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, log=print, meta=None):
+    """Trains every run spec of ``grid`` into ``runs_dir/<key>``; returns {key: stats}.
 
-    A key whose configuration trains identically to an earlier key's (same ``effective()``
-    config; training is deterministic) becomes a symbolic link to that run directory. With
+    A key whose spec trains identically to an earlier key's (same ``identity()``; training is
+    deterministic) becomes a symbolic link to that run directory. ``datasets``: raw arrays to use
+    for every run instead of fetching (a hook for tests); ``meta``: {key: what config.json records
+    beside the spec}. With
     ``workers`` > 1 (0: :func:`default_workers`) the runs to train go to that many processes,
     each limited to its share of the CPU cores; their progress lines reach ``log`` prefixed by the
     key. If a run fails, the runs in progress still finish and the runs not begun are not begun;
@@ -90,8 +88,9 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
             raise ConfigError("vectorize_seeds", True, f"False unless KERAS_BACKEND=jax (it vectorizes with jax.vmap; the backend is {keras.backend.backend()!r})")
         if workers not in (0, 1):
             raise ConfigError("workers", workers, "0 or 1 with vectorize_seeds (one process trains the stacks)")
+    meta = meta or {}
     first_key = {}
-    plan = [(key, config, first_key.setdefault(config.effective(), key)) for key, config in grid.items()]
+    plan = [(key, config, first_key.setdefault(config.identity(), key)) for key, config in grid.items()]
     for key, config, same in plan:  # every directory is checked before anything trains
         training.check_writable(Path(runs_dir) / key if same == key else (Path(runs_dir) / key).parent)
     results, to_train = {}, []
@@ -108,23 +107,20 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
             results[key] = training.train_and_evaluate(config, run_dir, log=log)
         else:
             to_train.append((i, key, config))
-    if to_train and datasets is None:
-        from keras_reg import data
-
-        datasets = data.load_mnist(to_train[0][2].data_source)
+    raws = _fetch_all([c for _, _, c in to_train], datasets)
     workers = min(default_workers(len(to_train)) if workers == 0 else workers, len(to_train))
     if vectorize_seeds:
-        results.update(_train_stacks(to_train, runs_dir, datasets, len(grid), log))
+        results.update(_train_stacks(to_train, runs_dir, raws, len(grid), log, meta))
     elif workers > 1:
-        results.update(_train_in_workers(to_train, runs_dir, datasets, workers, len(grid), log))
+        results.update(_train_in_workers(to_train, runs_dir, raws, workers, len(grid), log, meta))
     else:
         for i, key, config in to_train:
             log(f"[{i}/{len(grid)}] {key}")
-            results[key] = training.train_and_evaluate(config, Path(runs_dir) / key, datasets=datasets, log=log)
+            results[key] = training.train_and_evaluate(config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key))
     return {key: results[same] for key, _, same in plan}
 
 
-def _train_stacks(to_train, runs_dir, datasets, total, log):
+def _train_stacks(to_train, runs_dir, raws, total, log, meta):
     """{key: stats} of the runs ``to_train`` (index, key, config), the seeds of each configuration
     trained as one stack."""
     from keras_reg import training
@@ -136,12 +132,13 @@ def _train_stacks(to_train, runs_dir, datasets, total, log):
     for members in stacks.values():
         labels = [f"[{i}/{total}] {key}" for i, key, _ in members]
         log(f"training {', '.join(labels)} as one stack")
-        stats = training.train_seed_stack([c for _, _, c in members], [Path(runs_dir) / key for _, key, _ in members], datasets, log, labels)
+        config = members[0][2]
+        stats = training.train_seed_stack([c for _, _, c in members], [Path(runs_dir) / key for _, key, _ in members], raws[fetch_key(config)], log, labels, [meta.get(key) for _, key, _ in members])
         results.update(zip((key for _, key, _ in members), stats))
     return results
 
 
-def _train_in_workers(to_train, runs_dir, datasets, workers, total, log):
+def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
     """{key: stats} of the runs ``to_train`` (index, key, config), trained by ``workers`` processes."""
     import multiprocessing
 
@@ -158,14 +155,14 @@ def _train_in_workers(to_train, runs_dir, datasets, workers, total, log):
     lines = context.Queue()
     results, failure, stopped, waiting, running = {}, None, [], iter(to_train), {}
     with tempfile.TemporaryDirectory(prefix="keras_reg_data_") as shared, futures.ProcessPoolExecutor(
-        workers, context, _start_worker, (_share(datasets, shared), threads, lines)
+        workers, context, _start_worker, (_share(raws, shared), threads, lines)
     ) as pool:
 
         def start_next():  # one run per free worker, so that after a failure nothing new begins
             item = next(waiting, None)
             if item is not None:
                 i, key, config = item
-                running[pool.submit(_train_one, f"[{i}/{total}] {key}", config, str(Path(runs_dir) / key))] = key
+                running[pool.submit(_train_one, f"[{i}/{total}] {key}", config, str(Path(runs_dir) / key), meta.get(key))] = key
 
         for _ in range(workers):
             start_next()
@@ -198,29 +195,37 @@ def _train_in_workers(to_train, runs_dir, datasets, workers, total, log):
 
 
 _WORKER = {}
-_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def _share(datasets, directory):
-    """The paths of the data sets saved as .npy files in ``directory``, for the workers to load.
+def _share(raws, directory):
+    """{fetch key: the paths of its raw arrays saved as .npy files in ``directory``}, for the workers.
 
     Not the arrays themselves: a worker that dies as it starts (a script without a main guard)
     would leave a parent still writing a large pickle to it waiting forever (CPython holds the
     pipe's read end open while it writes).
     """
-    (x_train, y_train), (x_test, y_test) = datasets
-    paths = [str(Path(directory) / f"{name}.npy") for name in _ARRAYS]
-    for path, array in zip(paths, (x_train, y_train, x_test, y_test)):
-        np.save(path, np.asarray(array))
-    return paths
+    shared = {}
+    for k, (key, raw) in enumerate(raws.items()):
+        if raw is None:  # generated from the spec by the data set itself
+            shared[key] = None
+            continue
+        (x_train, y_train), (x_test, y_test) = raw
+        paths = [str(Path(directory) / f"{k}_{name}.npy") for name in ("x_train", "y_train", "x_test", "y_test")]
+        for path, array in zip(paths, (x_train, y_train, x_test, y_test)):
+            np.save(path, np.asarray(array))
+        shared[key] = paths
+    return shared
 
 
-def _start_worker(data_paths, threads, lines):
+def _start_worker(shared, threads, lines):
     """Runs in each worker process before its first run: the data, the thread limit, the log queue."""
     import keras
 
-    x_train, y_train, x_test, y_test = (np.load(path) for path in data_paths)
-    _WORKER.update(datasets=((x_train, y_train), (x_test, y_test)), lines=lines)
+    raws = {}
+    for key, paths in shared.items():
+        arrays = None if paths is None else [np.load(path) for path in paths]
+        raws[key] = None if arrays is None else ((arrays[0], arrays[1]), (arrays[2], arrays[3]))
+    _WORKER.update(raws=raws, lines=lines)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -228,14 +233,14 @@ def _start_worker(data_paths, threads, lines):
         tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
-def _train_one(label, config, run_dir):
+def _train_one(label, config, run_dir, meta):
     from keras_reg import training
 
     def log(line):
         _WORKER["lines"].put(f"{label} | {line}")
 
     log("started")
-    return training.train_and_evaluate(config, run_dir, datasets=_WORKER["datasets"], log=log)
+    return training.train_and_evaluate(config, run_dir, datasets=_WORKER["raws"][fetch_key(config)], log=log, meta=meta)
 
 
 def _drain(lines, log):
@@ -250,5 +255,6 @@ def _finished(run_dir, config):
     from keras_reg import training
 
     history = training.read_history(run_dir)
-    recorded = training.read_config(run_dir) if (Path(run_dir) / "config.json").exists() else None
-    return recorded == config and len(history["epoch"]) >= config.epochs
+    recorded = training.read_spec(run_dir) if (Path(run_dir) / "config.json").exists() else None
+    done = len(history["epoch"]) and history["epoch"][-1] >= config.epochs
+    return bool(recorded is not None and recorded.identity() == config.identity() and done)

@@ -1,13 +1,14 @@
-"""One training run: a :class:`~keras_reg.config.RunConfig` in, a run directory out (paper section 3).
+"""One training run: a :class:`~keras_reg.spec.RunSpec` in, a run directory out, for every experiment.
 
 A run directory holds:
 
-* ``config.json``: the configuration and the environment (library versions, backend, devices).
-* ``history.csv``: one row per epoch (columns :data:`HISTORY_COLUMNS`; accuracies as fractions):
-  the training and test loss and accuracy measured after the epoch in inference mode on the whole
-  training and test sets (as the paper's Tables 1-2 imply), the penalty alpha * Omega(w), the mean
-  minibatch objective seen during the epoch (``step_loss``), and the epoch's wall time including
-  its evaluation (``seconds``).
+* ``config.json``: the run spec (``"spec"``), the experiment, case and protocol it came from (if
+  any), and the environment (library versions, backend, devices).
+* ``history.csv``: one row per evaluation, after every ``eval_every`` epochs (columns
+  :data:`HISTORY_COLUMNS`; accuracies as fractions): the training and test loss and accuracy
+  measured in inference mode on the whole training and test sets (as the paper's Tables 1-2
+  imply), the penalty alpha * Omega(w), the mean minibatch objective seen since the last row
+  (``step_loss``), and the wall time since the last row including its evaluation (``seconds``).
 * ``checkpoint.npz``: every model and optimizer variable (the random-generator states of Dropout
   included) and the history, written atomically after each epoch. It is the single source of
   truth for resuming: a run killed at any moment restarts from its last completed epoch, and, as
@@ -32,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_reg.config import ConfigError, RunConfig
+from keras_reg import spec as run_spec
+from keras_reg.checks import ConfigError
 from keras_reg.files import atomic_write
 
 __all__ = [
@@ -43,7 +45,7 @@ __all__ = [
     "train_seed_stack",
     "seed_stack_key",
     "read_history",
-    "read_config",
+    "read_spec",
     "epoch_order",
     "build_model",
     "check_writable",
@@ -96,23 +98,33 @@ def _write_history(run_dir, rows):
 
 
 def read_history(run_dir):
-    """The history of a run directory as a dict of column name -> numpy array (empty if none)."""
+    """The history of a run directory as a dict of column name -> numpy array (empty if none).
+
+    Raises:
+        RunDirError: the file lacks a column of :data:`HISTORY_COLUMNS` or holds a value that is
+            not a number (the message names the file and what to do).
+    """
     path = Path(run_dir) / "history.csv"
     if not path.exists():
         return {name: np.zeros(0) for name in HISTORY_COLUMNS}
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {name: np.array([float(r[name]) for r in rows]) for name in rows[0]} if rows else {
-        name: np.zeros(0) for name in HISTORY_COLUMNS
-    }
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            rows, columns = list(reader), reader.fieldnames or []
+        missing = [c for c in HISTORY_COLUMNS if c not in columns]
+        if missing:
+            raise ValueError(f"it lacks the column(s) {', '.join(missing)}")
+        return {name: np.array([float(r[name]) for r in rows]) for name in HISTORY_COLUMNS}
+    except (ValueError, TypeError, OSError, csv.Error) as e:
+        raise RunDirError(f"{path} cannot be read ({e}); delete it (a checkpoint, if any, rebuilds it) or rerun with --overwrite") from e
 
 
-def read_config(run_dir):
-    """The :class:`RunConfig` recorded in a run directory, or None."""
+def read_spec(run_dir):
+    """The :class:`~keras_reg.spec.RunSpec` recorded in a run directory, or None."""
     path = Path(run_dir) / "config.json"
     if not path.exists():
         return None
-    return RunConfig.from_dict(json.loads(path.read_text())["config"])
+    return run_spec.from_record(json.loads(path.read_text()))
 
 
 def check_writable(run_dir):
@@ -164,10 +176,12 @@ class _State:
     checkpoint: dict | None
 
 
-def _identity(config):
-    values = config.effective().to_dict()
-    values.pop("epochs")  # a finished run may be extended
-    return values
+def _differences(mine, theirs):
+    """'name: theirs there, mine here' for each setting that decides the run and differs."""
+    a, b = json.loads(mine.identity()), json.loads(theirs.identity())
+    flat = lambda parts: {k: v for part in parts.values() for k, v in part.items()}  # noqa: E731
+    a, b = flat(a), flat(b)
+    return [f"{k}: {b.get(k)!r} there, {a.get(k)!r} here" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
 def _clear(run_dir):
@@ -186,10 +200,9 @@ def _load_checkpoint(path):
 
 def _prepare(run_dir, config, overwrite, log):
     check_writable(run_dir)
-    existing = read_config(run_dir) if (run_dir / "config.json").exists() else None
+    existing = read_spec(run_dir) if (run_dir / "config.json").exists() else None
     if existing is not None and not overwrite:
-        mine, theirs = _identity(config), _identity(existing)
-        diffs = [f"{k}: {theirs[k]!r} there, {mine[k]!r} here" for k in mine if mine[k] != theirs[k]]
+        diffs = _differences(config, existing)
         if existing.epochs > config.epochs:
             diffs.append(f"epochs: {existing.epochs} there, {config.epochs} here")
         if diffs:
@@ -211,8 +224,9 @@ def _prepare(run_dir, config, overwrite, log):
         return _State(rows, int(checkpoint["epoch"]), checkpoint)
     history = read_history(run_dir)
     rows = [list(r) for r in zip(*(history[c] for c in HISTORY_COLUMNS))] if len(history["epoch"]) else []
-    if len(rows) >= config.epochs:
-        return _State(rows[: config.epochs], config.epochs, None)  # finished (e.g. committed results)
+    rows = [r for r in rows if r[0] <= config.epochs]
+    if rows and rows[-1][0] >= config.epochs:
+        return _State(rows, config.epochs, None)  # finished (e.g. committed results)
     if rows:
         log(f"{run_dir}: {len(rows)} epochs of history but no checkpoint to resume from; starting again at epoch 1")
     return _State([], 0, None)
@@ -227,23 +241,19 @@ def epoch_order(seed, epoch, num_examples):
     return np.random.default_rng([seed, epoch]).permutation(num_examples).astype(np.int32)
 
 
-def build_model(config):
-    """The compiled paper MLP of a config (the protocol's loss and initialization, its precision, SGD)."""
+def build_model(spec, steps_per_epoch=1):
+    """The compiled model of a run spec: its builder's model, optimizer, schedule and loss."""
     import keras
 
     from keras_reg import losses, models
 
-    alpha = config.alpha * (2.0 if config.regularizer == "l2" and config.l2_form == "full" else 1.0)
-    model = models.paper_mlp(
-        config.regularizer,
-        alpha=alpha,
-        keep_prob=config.keep_prob,
-        initializer=config.initializer,
-        seed=config.seed,
-        dtype=config.precision,
-        penalize_biases=config.penalize_biases,
-    )
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=config.learning_rate), loss=losses.get(config.loss))
+    model = models.BUILDERS[spec.model].build(spec.builder_args, spec.seed, spec.precision)
+    rate = spec.learning_rate
+    if spec.schedule == "step":  # PyTorch's StepLR, in steps
+        rate = keras.optimizers.schedules.ExponentialDecay(rate, spec.lr_step_epochs * steps_per_epoch, spec.lr_gamma, staircase=True)
+    decay = {"weight_decay": spec.weight_decay} if spec.weight_decay > 0 else {}
+    optimizer = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}[spec.optimizer](learning_rate=rate, **decay)
+    model.compile(optimizer=optimizer, loss=losses.get(spec.loss))
     return model
 
 
@@ -293,23 +303,15 @@ def _callbacks(run_dir, model, extra, log):
 
 
 def _subset(datasets, config):
-    from keras_reg import data
-    from keras_reg.config import TRAIN_SPLITS
-
     (x_train, y_train), (x_test, y_test) = datasets
-    if config.train_split != "full":
-        start, stop = TRAIN_SPLITS[config.train_split]
-        if len(x_train) != TRAIN_SPLITS["full"][1]:
-            raise ConfigError("train_split", config.train_split, f"'full' for a training set of {len(x_train)} images (the split is defined on MNIST's 60,000)")
-        x_train, y_train = x_train[start:stop], y_train[start:stop]
     for name, wanted, available in (
         ("train_examples", config.train_examples, len(x_train)),
         ("test_examples", config.test_examples, len(x_test)),
     ):
-        if wanted > available:
+        if wanted is not None and wanted > available:
             raise ConfigError(name, wanted, f"at most the {available} examples available")
-    n, m = config.train_examples, config.test_examples
-    return (data.to_mlp_inputs(x_train[:n]), np.asarray(y_train[:n])), (data.to_mlp_inputs(x_test[:m]), np.asarray(y_test[:m]))
+    n, m = config.train_examples or len(x_train), config.test_examples or len(x_test)
+    return (x_train[:n], np.asarray(y_train[:n])), (x_test[:m], np.asarray(y_test[:m]))
 
 
 def _progress(config, row):
@@ -325,7 +327,7 @@ def _divergence(run_dir, config, epoch, step, what):
     message = (
         f"training diverged at epoch {epoch}, step {step}: {what}. The {epoch - 1} completed epoch(s) are kept "
         f"in {run_dir}. Try a smaller --learning_rate (now {config.learning_rate})"
-        + (f" or a smaller --alpha (now {config.alpha})" if config.regularizer in ("l1", "l2") else "")
+        + (f" or a smaller --alpha (now {config.builder_args['alpha']})" if config.builder_args.get("alpha") else "")
         + "."
     )
     _write_json(Path(run_dir) / DIVERGENCE, {"epoch": epoch, "step": step, "reason": what, "message": message})
@@ -335,8 +337,8 @@ def _divergence(run_dir, config, epoch, step, what):
 class _Run:
     """One run directory being trained: its state, model and callbacks, and what an epoch records."""
 
-    def __init__(self, config, run_dir, overwrite, log):
-        self.config, self.run_dir, self.log = config.validate(), Path(run_dir), log
+    def __init__(self, config, run_dir, overwrite, log, meta=None):
+        self.config, self.run_dir, self.log, self.meta = config, Path(run_dir), log, dict(meta or {})
         self.state = _prepare(self.run_dir, self.config, overwrite, log)
         self.finished = self.state.start_epoch >= self.config.epochs
         if self.finished:
@@ -345,32 +347,42 @@ class _Run:
     def stats(self, trained):
         rows = self.state.rows
         final = dict(zip(HISTORY_COLUMNS, rows[-1])) if rows else {}
-        return {"run_dir": str(self.run_dir), "epochs": len(rows), "resumed_from": self.state.start_epoch, "trained": trained, "final": final}
+        return {"run_dir": str(self.run_dir), "epochs": int(rows[-1][0]) if rows else 0, "resumed_from": self.state.start_epoch, "trained": trained, "final": final}
 
-    def build(self):
+    def build(self, x_train):
         """The run's model, built under its seed (:meth:`begin` restores its checkpoint)."""
         import keras
 
         keras.utils.set_random_seed(self.config.seed)
-        self.model = build_model(self.config)
+        self.model = build_model(self.config, len(x_train) // self.batch_size(len(x_train)))
+        wanted, given = tuple(self.model.input_shape[1:]), tuple(x_train.shape[1:])
+        if wanted != given:
+            raise ConfigError("dataset", self.config.dataset, f"a data set of inputs {wanted} for model {self.config.model} (it gives {given})")
         return self.model
+
+    def batch_size(self, num_examples):
+        return self.config.batch_size or num_examples  # 0: full batch
 
     def begin(self, callbacks=()):
         if self.state.checkpoint is not None:
             _restore(self.model, self.state.checkpoint)
             self.log(f"{self.run_dir}: resuming after epoch {self.state.start_epoch}")
-        _write_json(self.run_dir / "config.json", {"config": self.config.to_dict(), "environment": _environment()})
+        _write_json(self.run_dir / "config.json", {"spec": self.config.to_dict(), **self.meta, "environment": _environment()})
         (self.run_dir / DIVERGENCE).unlink(missing_ok=True)
         self.callbacks = _callbacks(self.run_dir, self.model, callbacks, self.log)
         self.callbacks.on_train_begin()
 
     def epochs(self):
-        return range(self.state.start_epoch + 1, self.config.epochs + 1)
+        """The epochs after which a row is recorded, from where the run stands."""
+        every = self.config.eval_every
+        return range(self.state.start_epoch + every, self.config.epochs + 1, every)
 
     def begin_epoch(self, epoch, num_examples):
-        """Tells the callbacks; returns the epoch's order of the training examples."""
+        """Tells the callbacks; returns the order of the training examples of the epochs up to
+        ``epoch`` since the last row (each epoch's a function of (seed, epoch))."""
         self.callbacks.on_epoch_begin(epoch - 1)
-        return epoch_order(self.config.seed, epoch, num_examples)
+        passes = range(epoch - self.config.eval_every + 1, epoch + 1)
+        return np.concatenate([epoch_order(self.config.seed, p, num_examples) for p in passes])
 
     def check_steps(self, epoch, result):
         """Raises DivergenceError (and writes divergence.json) if the epoch's steps diverged."""
@@ -395,23 +407,25 @@ class _Run:
         return self.stats(True)
 
 
-def _load(datasets, config):
-    if datasets is None:
-        from keras_reg import data
+def load_data(spec, raw=None):
+    """The prepared (x, y) arrays of a spec's data set, cut to its train/test examples; ``raw``
+    (the data set's fetched arrays, e.g. MNIST in the layout of ``keras.datasets.mnist``) skips
+    the fetch."""
+    from keras_reg import data
 
-        datasets = data.load_mnist(config.data_source)
-    return _subset(datasets, config)
+    return _subset(data.DATASETS[spec.dataset].load(spec.data_source, spec.dataset_args, raw), spec)
 
 
-def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callbacks=(), log=print):
-    """Trains the paper MLP of ``config`` and records it in ``run_dir``; resumes a partial run.
+def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callbacks=(), log=print, meta=None):
+    """Trains the run of a spec and records it in ``run_dir``; resumes a partial run.
 
     Args:
-        config: a :class:`~keras_reg.config.RunConfig`.
+        config: a :class:`~keras_reg.spec.RunSpec`.
         run_dir: the run directory (created if needed).
-        datasets: optional ``(x_train, y_train), (x_test, y_test)`` in the layout of
-            ``keras.datasets.mnist`` to use instead of :func:`keras_reg.data.load_mnist` (a hook for
-            tests and other data).
+        datasets: optional raw arrays of the spec's data set (for MNIST ``(x_train, y_train),
+            (x_test, y_test)`` in the layout of ``keras.datasets.mnist``) to use instead of
+            fetching them (a hook for tests and your own data).
+        meta: what to record beside the spec in config.json (experiment, case, protocol).
         overwrite: replace a run directory that holds a run with another configuration.
         callbacks: extra Keras callbacks; each gets ``on_epoch_end`` with the history row.
         log: where progress lines go.
@@ -426,14 +440,15 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
         DivergenceError: the loss became NaN or infinite.
         keras_reg.data.DataError: MNIST could not be had.
     """
-    run = _Run(config, run_dir, overwrite, log)
+    run = _Run(config, run_dir, overwrite, log, meta)
     if run.finished:
         return run.stats(False)
-    (x_train, y_train), (x_test, y_test) = _load(datasets, run.config)
+    (x_train, y_train), (x_test, y_test) = load_data(run.config, datasets)
 
     from keras_reg import engine
 
-    trainer = engine.make_engine(run.build(), run.config.batch_size, eval_training=run.config.eval_dropout)
+    model = run.build(x_train)
+    trainer = engine.make_engine(model, run.batch_size(len(x_train)), metric=run.config.metric, eval_training=run.config.eval_dropout)
     run.begin(callbacks)
     x, y = trainer.put(x_train, y_train)
     xt, yt = trainer.put(x_test, y_test)
@@ -447,11 +462,11 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
 
 
 def seed_stack_key(config):
-    """What the runs of one seed stack share: the config's ``effective()`` settings but its seed."""
-    return dataclasses.replace(config.effective(), seed=0)
+    """What the runs of one seed stack share: every setting that decides the run but its seed."""
+    return dataclasses.replace(config, seed=0).identity()
 
 
-def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None):
+def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None, metas=None):
     """Trains runs that differ only in their seed as one computation (:class:`keras_reg.engine.SeedStack`,
     JAX backend), each into its own run directory, with the files and resumption of
     :func:`train_and_evaluate`; returns the list of their stats. Each run's lines reach ``log``
@@ -462,17 +477,17 @@ def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None):
     that diverges stops (its history and ``divergence.json`` kept) while the others of its stack
     finish; no further stack begins, and the first :class:`DivergenceError` is raised.
     """
-    configs = [c.validate() for c in configs]
     if len(run_dirs) != len(configs):
         raise ValueError(f"train_seed_stack needs one run directory per config ({len(configs)}); got {len(run_dirs)}")
     if len({seed_stack_key(c) for c in configs}) > 1:
         raise ValueError("train_seed_stack trains configurations that differ only in their seed")
     labels = [str(d) for d in run_dirs] if labels is None else labels
-    runs = [_Run(c, d, False, lambda line, label=label: log(f"{label} | {line}")) for c, d, label in zip(configs, run_dirs, labels)]
+    metas = [None] * len(configs) if metas is None else metas
+    runs = [_Run(c, d, False, lambda line, label=label: log(f"{label} | {line}"), m) for c, d, label, m in zip(configs, run_dirs, labels, metas)]
     stats = {id(run): run.stats(False) for run in runs if run.finished}
     waiting = [run for run in runs if not run.finished]
     if waiting:
-        data = _load(datasets, waiting[0].config)
+        data = load_data(waiting[0].config, datasets)
         failures = []
         for start_epoch in sorted({run.state.start_epoch for run in waiting}):
             if failures:  # as in run_grid: after a failure, nothing new begins
@@ -490,7 +505,7 @@ def _train_together(runs, datasets, failures):
     from keras_reg import engine
 
     (x_train, y_train), (x_test, y_test) = datasets
-    stack = engine.SeedStack([run.build() for run in runs], runs[0].config.batch_size)
+    stack = engine.SeedStack([run.build(x_train) for run in runs], runs[0].batch_size(len(x_train)), metric=runs[0].config.metric)
     for run in runs:
         run.begin()
     x, y = stack.put(x_train, y_train)
@@ -501,7 +516,8 @@ def _train_together(runs, datasets, failures):
             break
         start = time.perf_counter()
         # A run that diverged stays in the stack (its state is no longer recorded), on any order.
-        orders = [run.begin_epoch(epoch, len(x_train)) if k in live else np.arange(len(x_train)) for k, run in enumerate(runs)]
+        idle = np.arange(len(x_train) * runs[0].config.eval_every) % len(x_train)
+        orders = [run.begin_epoch(epoch, len(x_train)) if k in live else idle for k, run in enumerate(runs)]
         results = stack.train_epoch(x, y, orders)
         # Only the live runs are evaluated: a diverged run's numbers would not be recorded.
         train, test, penalties = stack.evaluate(x, y, live), stack.evaluate(xt, yt, live), stack.penalties(live)

@@ -32,11 +32,11 @@ class Block(importlib.abc.MetaPathFinder):
             raise ImportError('blocked: ' + name)
 sys.meta_path.insert(0, Block())
 import numpy as np, keras, keras_reg
-from keras_reg import config, data, training
+from keras_reg import data, experiments, training
 assert keras.backend.backend() == 'jax'
 rng = np.random.default_rng(0)
 x = rng.integers(0, 255, (200, 28, 28)).astype(np.uint8); y = (np.arange(200) % 10).astype(np.uint8)
-c = config.make_config('paper', regularizer='dropout', epochs=2, train_examples=150, test_examples=50, batch_size=50)
+c = experiments.EXPERIMENTS['paper'].spec('dropout', protocol='tf1_init', epochs=2, train_examples=150, test_examples=50, batch_size=50)
 stats = training.train_and_evaluate(c, sys.argv[1], datasets=((x[:150], y[:150]), (x[150:], y[150:])), log=lambda s: None)
 assert stats['epochs'] == 2
 assert 'tensorflow' not in sys.modules and 'tensorflow_datasets' not in sys.modules
@@ -55,6 +55,7 @@ def test_jax_backend_trains_without_tensorflow(tmp_path):
     assert (tmp_path / "run" / "history.csv").exists() and (tmp_path / "run" / "model.keras").exists()
 
 
+
 def test_layers_regularizers_and_models_use_only_keras():
     import ast
 
@@ -69,7 +70,7 @@ SEED_STACKS = """
 import sys
 from pathlib import Path
 import numpy as np, keras
-from keras_reg import config, engine, reproduce, training
+from keras_reg import checks, engine, experiments, reproduce, training
 assert keras.backend.backend() == 'jax'
 out = Path(sys.argv[1])
 rng = np.random.default_rng(0)
@@ -78,7 +79,7 @@ datasets = ((x[:200], y[:200]), (x[200:], y[200:]))
 quiet = lambda line: None
 
 def grid(seeds, epochs):
-    return reproduce.paper_grid(seeds, epochs, cases=('standard', 'dropout'), train_examples=200, test_examples=50, batch_size=50)
+    return experiments.EXPERIMENTS['paper'].grid(('standard', 'dropout'), seeds, 'tf1_init', epochs=epochs, train_examples=200, test_examples=50, batch_size=50)
 
 def compare(a, b):
     for key in grid((0, 1, 2), 3):
@@ -107,7 +108,7 @@ assert sum(line.startswith('[6/6] dropout/seed_2 | epoch 3/3 ') for line in line
 try:
     reproduce.run_grid(grid((0,), 1), out / 'other', datasets, workers=2, vectorize_seeds=True, log=quiet)
     raise AssertionError('workers=2 with vectorize_seeds was accepted')
-except config.ConfigError as e:
+except checks.ConfigError as e:
     assert 'workers' in str(e)
 
 # A run of a stack that diverges stops with its history and divergence.json; the others finish.
@@ -133,7 +134,7 @@ assert not list((d / 'dropout').rglob('history.csv'))  # the next stack did not 
 # Runs resumed from different epochs form stacks one after another; after a divergence in the first
 # (seed 1, from scratch), the second (seed 0, after epoch 1) does not begin.
 def standard(seeds, epochs):
-    return reproduce.paper_grid(seeds, epochs, cases=('standard',), train_examples=200, test_examples=50, batch_size=50)
+    return experiments.EXPERIMENTS['paper'].grid(('standard',), seeds, 'tf1_init', epochs=epochs, train_examples=200, test_examples=50, batch_size=50)
 engine.SeedStack.train_epoch = train_epoch
 reproduce.run_grid(standard((0,), 1), out / 'later', datasets, vectorize_seeds=True, log=quiet)
 first_call = [True]

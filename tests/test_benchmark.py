@@ -27,7 +27,7 @@ def test_matmul_throughput_in_bfloat16():
 def test_run_refuses_configs_of_two_precisions():
     from keras_reg import experiments
 
-    configs = {"standard": experiments.paper_case("standard"), "l2": experiments.paper_case("l2", precision="mixed_bfloat16")}
+    configs = {"standard": experiments.EXPERIMENTS["paper"].spec("standard"), "l2": experiments.EXPERIMENTS["paper"].spec("l2", precision="mixed_bfloat16")}
     with pytest.raises(ValueError, match="one precision"):
         benchmark.run(configs, datasets=None)
 
@@ -62,7 +62,7 @@ def test_makespan_hands_each_job_to_the_first_worker_free():
 def test_side_by_side_is_none_for_one_process(fake_mnist):
     from keras_reg import experiments
 
-    assert benchmark.side_by_side({"standard": experiments.paper_case("standard")}, fake_mnist) is None
+    assert benchmark.side_by_side({"standard": experiments.EXPERIMENTS["paper"].spec("standard")}, fake_mnist) is None
 
 
 def test_curves_summary_states_the_largest_gap_in_standard_errors():

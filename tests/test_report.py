@@ -1,6 +1,7 @@
 """Tables from fake histories equal hand-computed numbers; make_figures on fake run directories writes every file."""
 
 import csv
+import re
 import subprocess
 import sys
 import warnings
@@ -10,7 +11,10 @@ import numpy as np
 import pytest
 
 from keras_reg import paper, report
+from keras_reg.experiments import EXPERIMENTS
 from keras_reg.training import HISTORY_COLUMNS, _write_history
+
+PAPER, FIDELITY = EXPERIMENTS["paper"], EXPERIMENTS["fidelity"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,9 +48,9 @@ def test_printed_table3_is_table2_minus_table1():
 
 
 def test_table_cells_are_mean_std_paper_and_difference(runs_dir):
-    runs = report.load_runs(runs_dir)
+    runs = report.load_runs(runs_dir, PAPER.cases)
     assert sorted(runs["standard"]) == [0, 1] and list(runs["dropout"]) == [3]
-    test = {(c["case"], c["epoch"]): c for c in report.table_cells(runs, "test")}
+    test = {(c["case"], c["epoch"]): c for c in report.table_cells(PAPER, runs, "test")}
     cell = test[("standard", 20)]
     # seeds: 98.02 and 97.02 (0.98/0.97 + 20/1e5, in percent)
     assert cell["seeds"] == 2
@@ -55,7 +59,7 @@ def test_table_cells_are_mean_std_paper_and_difference(runs_dir):
     assert cell["paper"] == 97.92 and cell["difference"] == pytest.approx(97.52 - 97.92)
     assert test[("l1", 100)]["ours_mean"] == pytest.approx(96.1) and test[("l1", 100)]["ours_std"] == 0.0
     assert ("dropout", 40) in test and ("dropout", 60) not in test  # only epochs the run reached
-    gap = {(c["case"], c["epoch"]): c for c in report.table_cells(runs, "gap")}
+    gap = {(c["case"], c["epoch"]): c for c in report.table_cells(PAPER, runs, "gap")}
     # gap per seed: 99.02 - 98.02 = 1.0 and 99.52 - 97.02 = 2.5
     assert gap[("standard", 20)]["ours_mean"] == pytest.approx(1.75)
     assert gap[("standard", 20)]["paper"] == 1.53
@@ -63,7 +67,7 @@ def test_table_cells_are_mean_std_paper_and_difference(runs_dir):
 
 def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
     out = tmp_path / "out"
-    paths = report.make_all(runs_dir, out)
+    paths = report.make_all(PAPER, runs_dir, out)
     names = sorted(p.name for p in paths)
     assert names == sorted(
         ["fig10.png", "fig10.pdf", "fig11.png", "fig11.pdf", "summary.md"] + [f"table{i}.{s}" for i in (1, 2, 3) for s in ("md", "csv")]
@@ -78,25 +82,25 @@ def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
 
 
 def test_summary_numbers_are_computed_from_the_runs(runs_dir):
-    runs = report.load_runs(runs_dir)
-    text = report.summary_markdown(runs)
-    cells = report.table_cells(runs, "test") + report.table_cells(runs, "train")
+    runs = report.load_runs(runs_dir, PAPER.cases)
+    text = report.summary_markdown(PAPER, runs)
+    cells = report.table_cells(PAPER, runs, "test") + report.table_cells(PAPER, runs, "train")
     assert len(cells) == 2 * (3 * 5 + 2)
-    assert f"over the 34 cells of Tables 1-2: {np.mean([abs(c['difference']) for c in cells]):.2f} pp" in text
+    assert f"over the 34 cells of its test and training tables: {np.mean([abs(c['difference']) for c in cells]):.2f} pp" in text
     # standard's seed-mean test accuracy is 97.5% + epoch/1e3 %; l2's 96.5% + ...: below it everywhere.
     assert "- L2: above it at 0 of the 81 epochs from 20 on; not at the last epoch." in text
     # standard test minus paper: 97.52 - 97.92 at epoch 20 ... 97.56 - 98.17 at epoch 60
-    assert "| Standard | -0.61 to -0.40 |" in text
+    assert re.search(r"\| Standard \| [0-9.]+ \| -0\.61 to -0\.40 \|", text)
     # A case whose curve passes the standard's: above it from that epoch on.
     runs["l1"][0]["test_accuracy"] = np.where(runs["l1"][0]["epoch"] >= 30, 0.99, 0.9)
-    assert "- L1: above it at 71 of the 81 epochs from 20 on; at every epoch from 30 on." in report.summary_markdown(runs)
+    assert "- L1: above it at 71 of the 81 epochs from 20 on; at every epoch from 30 on." in report.summary_markdown(PAPER, runs)
 
 
 def test_summary_of_runs_short_of_the_first_printed_epoch_says_so_without_warnings(runs_dir):
-    runs = {case: {seed: {k: v[:5] for k, v in h.items()} for seed, h in seeds.items()} for case, seeds in report.load_runs(runs_dir).items()}
+    runs = {case: {seed: {k: v[:5] for k, v in h.items()} for seed, h in seeds.items()} for case, seeds in report.load_runs(runs_dir, PAPER.cases).items()}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # NumPy's "Mean of empty slice" was printed here
-        text = report.summary_markdown(runs)
+        text = report.summary_markdown(PAPER, runs)
     assert "No run reached a printed epoch (20), so there is nothing to compare yet." in text
 
 
@@ -121,19 +125,21 @@ def test_make_figures_without_runs_is_one_line_error(tmp_path):
 def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_path):
     for case, (train, test) in {"standard": (0.99, 0.98), "l1": (0.97, 0.96), "l2": (0.97, 0.96), "dropout": (0.96, 0.95)}.items():
         _fake_run(tmp_path / "cand", case, 0, train, test, epochs=20)
-    (row,) = report.fidelity_rows(tmp_path, ["cand", "missing"])
+    runs = report.load_runs(tmp_path, ["cand/" + c for c in paper.CASES] + ["missing/l1"])
+    (row,) = report.fidelity_rows(FIDELITY, runs)
     expected = []
     for case, (train, test) in {"standard": (0.99, 0.98), "l1": (0.97, 0.96), "l2": (0.97, 0.96), "dropout": (0.96, 0.95)}.items():
         expected.append(abs(100 * (test + 20e-5) - paper.TEST_ACCURACY[case][0]))
         expected.append(abs(100 * (train + 20e-5) - paper.TRAIN_ACCURACY[case][0]))
     assert row["cells"] == 8 and row["distance"] == pytest.approx(np.mean(expected))
     assert row["distance_at_20"] == pytest.approx(row["distance"])
-    assert "| cand |" in report.fidelity_markdown(tmp_path, ["cand"])
+    assert "| cand | 1 |" in report.fidelity_markdown(FIDELITY, runs)
+    assert row["seed_distance"] == pytest.approx((np.mean(expected), 0.0))
 
 
 def test_fidelity_distance_at_20_ignores_later_columns(tmp_path):
     _fake_run(tmp_path / "long", "standard", 0, 0.99, 0.98, epochs=100)
-    (row,) = report.fidelity_rows(tmp_path, ["long"])
+    (row,) = report.fidelity_rows(FIDELITY, report.load_runs(tmp_path, ["long/standard"]))
     at20 = [abs(100 * (0.98 + 20e-5) - paper.TEST_ACCURACY["standard"][0]), abs(100 * (0.99 + 20e-5) - paper.TRAIN_ACCURACY["standard"][0])]
     assert row["cells"] == 10 and row["distance_at_20"] == pytest.approx(np.mean(at20))
     assert row["distance"] != pytest.approx(row["distance_at_20"])
@@ -142,3 +148,25 @@ def test_fidelity_distance_at_20_ignores_later_columns(tmp_path):
 def test_history_columns_are_the_promised_ones():
     assert HISTORY_COLUMNS[:6] == ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "penalty")
     assert "seconds" in HISTORY_COLUMNS
+
+
+def test_a_history_without_its_columns_is_refused_in_one_line_not_drawn(runs_dir, tmp_path):
+    (runs_dir / "l1" / "seed_0" / "history.csv").write_text("epoch,accuracy\n1,0.5\n")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_figures.py"), f"--runs_dir={runs_dir}", f"--out_dir={tmp_path}/o"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "lacks the column(s)" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_generic_curves_and_final_table_for_an_experiment_without_reference(tmp_path):
+    for case in EXPERIMENTS["planar"].cases:
+        _fake_run(tmp_path / "runs", case, 0, 0.9, 0.8, epochs=5)
+        _fake_run(tmp_path / "runs", case, 1, 0.92, 0.84, epochs=5)
+    paths = report.make_all(EXPERIMENTS["planar"], tmp_path / "runs", tmp_path / "out")
+    assert {p.name for p in paths} == {"cost.png", "cost.pdf", "final.md", "final.csv"}
+    rows = list(csv.DictReader(open(tmp_path / "out" / "final.csv")))
+    assert [r["case"] for r in rows] == list(EXPERIMENTS["planar"].cases)
+    assert float(rows[0]["test_accuracy_mean"]) == pytest.approx(100 * (0.82 + 5e-5))
+    assert float(rows[0]["test_accuracy_std"]) == pytest.approx(100 * np.std([0.8, 0.84], ddof=1), rel=1e-5)

@@ -13,13 +13,20 @@ import keras
 import pytest
 
 from keras_reg import reproduce, training
-from keras_reg.config import ConfigError, make_config
+from keras_reg.checks import ConfigError
+
+
+def make_config(protocol="tf1_init", **values):
+    """A spec of the paper's experiment; the tests' small data sets need a protocol of the 60,000-image split."""
+    from keras_reg.experiments import EXPERIMENTS
+
+    return EXPERIMENTS["paper"].spec("standard", protocol=protocol, **values)
 
 
 def _grid(**overrides):
     values = dict(epochs=2, train_examples=300, test_examples=100, batch_size=50, learning_rate=0.1, seed=3)
     return {
-        f"{case}/seed_3": make_config("paper", **{**values, "regularizer": case, **overrides.get(case, {})})
+        f"{case}/seed_3": make_config("tf1_init", **{**values, "regularizer": case, **overrides.get(case, {})})
         for case in ("none", "l2", "dropout")
     }
 
@@ -56,7 +63,7 @@ def test_a_failed_worker_run_is_raised_after_the_runs_in_progress_finish(tmp_pat
     with pytest.raises(training.RunDirError, match="learning_rate: 0.2 there, 0.1 here"):
         reproduce.run_grid(grid, tmp_path, datasets=fake_mnist, workers=2, log=lambda line: None)
     assert len(training.read_history(tmp_path / "none/seed_3")["epoch"]) == 20  # finished, not lost
-    assert training.read_config(tmp_path / "l2/seed_3") == other  # untouched
+    assert training.read_spec(tmp_path / "l2/seed_3") == other  # untouched
     assert not (tmp_path / "dropout/seed_3" / "config.json").exists()  # not begun after the failure
 
 
@@ -110,9 +117,9 @@ def test_a_script_without_a_main_guard_fails_at_once_instead_of_waiting_for_its_
     script.write_text(textwrap.dedent(f"""
         import numpy as np
         from keras_reg import reproduce
-        from keras_reg.config import make_config
-        grid = {{f"none/seed_{{s}}": make_config("paper", epochs=1, train_examples=100, test_examples=100,
-                                                batch_size=50, regularizer="none", seed=s) for s in (0, 1)}}
+        from keras_reg.experiments import EXPERIMENTS
+        grid = {{f"none/seed_{{s}}": EXPERIMENTS["paper"].spec("standard", protocol="tf1_init", epochs=1, train_examples=100,
+                                                test_examples=100, batch_size=50, seed=s) for s in (0, 1)}}
         x, y = np.zeros((100, 28, 28), np.uint8), np.zeros(100, np.uint8)
         reproduce.run_grid(grid, {str(tmp_path / "runs")!r}, datasets=((x, y), (x, y)), workers=2)
     """))

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from keras_reg import training
-from keras_reg.config import ConfigError, make_config
+from keras_reg.checks import ConfigError
+
+
+def make_config(protocol="tf1_init", **values):
+    """A spec of the paper's experiment; the tests' small data sets need a protocol of the 60,000-image split."""
+    from keras_reg.experiments import EXPERIMENTS
+
+    return EXPERIMENTS["paper"].spec("standard", protocol=protocol, **values)
 
 
 def _datasets(n_train=300, n_test=100, seed=0):
@@ -22,7 +29,7 @@ def _datasets(n_train=300, n_test=100, seed=0):
 
 def _config(**overrides):
     values = dict(regularizer="l2", epochs=2, train_examples=300, test_examples=100, batch_size=50, learning_rate=0.1, seed=1)
-    return make_config("paper", **{**values, **overrides})
+    return make_config("tf1_init", **{**values, **overrides})
 
 
 def _quiet(*args):
@@ -41,7 +48,7 @@ def test_run_directory_holds_config_history_model_and_logs(tmp_path):
     assert np.all(history["penalty"] > 0) and np.all(history["seconds"] > 0)
     assert history["train_accuracy"][-1] > 0.5  # it learned
     recorded = json.loads((tmp_path / "config.json").read_text())
-    assert training.read_config(tmp_path) == config
+    assert training.read_spec(tmp_path) == config
     assert recorded["environment"]["backend"] == keras.backend.backend()
     assert recorded["environment"]["versions"]["keras"] == keras.__version__
     assert stats["final"]["test_accuracy"] == history["test_accuracy"][-1]
@@ -85,7 +92,7 @@ def test_interrupted_run_resumes_to_the_same_history(tmp_path, precision):
     assert len(training.read_history(tmp_path / "cut")["epoch"]) == 2
     stats = training.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), log=_quiet)
     assert stats["resumed_from"] == 2 and stats["epochs"] == 4
-    assert training.read_config(tmp_path / "cut").precision == precision
+    assert training.read_spec(tmp_path / "cut").precision == precision
     assert keras.saving.load_model(tmp_path / "cut" / "model.keras").get_layer("hidden_1").compute_dtype == (
         "bfloat16" if precision == "mixed_bfloat16" else "float32"
     )
@@ -97,7 +104,7 @@ def test_interrupted_run_resumes_to_the_same_history(tmp_path, precision):
 def test_a_run_is_reused_under_any_config_that_trains_identically(tmp_path):
     # The protocol's name and settings the regularizer ignores do not decide the training.
     training.train_and_evaluate(_config(regularizer="none"), tmp_path, datasets=_datasets(), log=_quiet)
-    same = dataclasses.replace(_config(regularizer="none"), protocol="custom", keep_prob=0.3, alpha=0.1, data_source="cache")
+    same = _config(regularizer="none", keep_prob=0.3, alpha=0.1, data_source="cache")
     assert not training.train_and_evaluate(same, tmp_path, datasets=None, log=_quiet)["trained"]
 
 
@@ -108,7 +115,7 @@ def test_a_checkpoint_whose_config_and_history_are_gone_is_not_taken_for_a_finis
     stats = training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
     assert stats["trained"] and stats["resumed_from"] == 0
     assert list(training.read_history(tmp_path)["epoch"]) == [1]
-    assert training.read_config(tmp_path) == _config(epochs=1)
+    assert training.read_spec(tmp_path) == _config(epochs=1)
 
 
 def test_finished_run_is_reused_and_a_longer_one_extends_it(tmp_path):
@@ -126,7 +133,7 @@ def test_different_configuration_is_refused_unless_overwrite(tmp_path):
     with pytest.raises(training.RunDirError, match="epochs: 2 there, 1 here"):
         training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
     stats = training.train_and_evaluate(_config(learning_rate=0.2), tmp_path, datasets=_datasets(), overwrite=True, log=_quiet)
-    assert stats["resumed_from"] == 0 and training.read_config(tmp_path).learning_rate == 0.2
+    assert stats["resumed_from"] == 0 and training.read_spec(tmp_path).learning_rate == 0.2
 
 
 def test_divergence_stops_keeps_history_and_writes_the_reason(tmp_path):
@@ -159,10 +166,10 @@ def test_epoch_order_depends_on_seed_and_epoch_only():
 
 
 def test_a_seed_stack_refuses_runs_that_differ_in_more_than_their_seed(tmp_path):
-    a, b = make_config("paper", regularizer="l2", seed=0), make_config("paper", regularizer="l2", seed=1)
+    a, b = make_config("tf1_init", regularizer="l2", seed=0), make_config("tf1_init", regularizer="l2", seed=1)
     with pytest.raises(ValueError, match="differ only in their seed"):
-        training.train_seed_stack([a, make_config("paper", regularizer="l1", seed=1)], [tmp_path / "a", tmp_path / "b"])
+        training.train_seed_stack([a, make_config("tf1_init", regularizer="l1", seed=1)], [tmp_path / "a", tmp_path / "b"])
     with pytest.raises(ValueError, match="one run directory per config"):
         training.train_seed_stack([a, b], [tmp_path / "a"])
-    assert training.seed_stack_key(a) == training.seed_stack_key(b) != training.seed_stack_key(make_config("paper", regularizer="l2", seed=1, alpha=0.001))
+    assert training.seed_stack_key(a) == training.seed_stack_key(b) != training.seed_stack_key(make_config("tf1_init", regularizer="l2", seed=1, alpha=0.001))
     assert not list(tmp_path.iterdir())  # refused before any directory was made

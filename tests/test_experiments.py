@@ -1,0 +1,62 @@
+"""The experiment registry: every entry's cases are valid specs, and cases are small diffs on a base."""
+
+import pytest
+
+from keras_reg import experiments, paper
+from keras_reg.checks import ConfigError
+from keras_reg.experiments import EXPERIMENTS, Experiment
+
+
+def test_the_paper_cases_differ_only_in_the_regularizer_and_follow_the_paper():
+    paper_exp = EXPERIMENTS["paper"]
+    runs = {case: paper_exp.spec(case) for case in paper.CASES}
+    assert {r.builder_args["regularizer"] for r in runs.values()} == {"none", "l1", "l2", "dropout"}
+    base = runs["standard"].values()
+    for run in runs.values():
+        assert {k for k, v in run.values().items() if base[k] != v} <= {"regularizer"}
+    r = runs["l2"]
+    assert (r.learning_rate, r.epochs, r.builder_args["alpha"], runs["dropout"].builder_args["keep_prob"], r.optimizer) == (0.5, 100, 0.0005, 0.5, "sgd")
+
+
+def test_the_default_protocol_is_the_tf1_lesson_code_and_others_are_named():
+    r = EXPERIMENTS["paper"].spec("l2")
+    assert (r.loss, r.batch_size, r.dataset_args["train_split"], r.builder_args["penalize_biases"], r.builder_args["initializer"]) == (
+        "double_softmax", 64, "tf1", True, "tf1_truncated_normal")  # fmt: skip
+    old = EXPERIMENTS["paper"].spec("l2", protocol="tf1_init")
+    assert (old.loss, old.batch_size, old.dataset_args["train_split"], old.builder_args["penalize_biases"]) == ("cross_entropy", 100, "full", False)
+    with pytest.raises(ConfigError, match="`protocol`"):
+        EXPERIMENTS["paper"].spec("l2", protocol="tf2")
+
+
+def test_every_registered_experiment_has_valid_cases_a_description_and_known_artifacts():
+    from keras_reg import report
+
+    for experiment in EXPERIMENTS.values():
+        assert experiment.description and experiment.cases
+        grid = experiment.grid()
+        assert len(grid) == len(experiment.cases) * len(experiment.seeds)
+        assert all(kind in report.ARTIFACTS for kind, _ in experiment.artifacts)
+        if experiment.baseline is not None:
+            assert experiment.baseline in experiment.cases
+
+
+def test_fidelity_cases_are_candidate_diffs_compared_with_the_paper_case():
+    fidelity = EXPERIMENTS["fidelity"]
+    assert len(fidelity.cases) == 4 * len(experiments.FIDELITY_CANDIDATES)
+    assert fidelity.reference_case("tf1_code+weights_only/l1") == "l1"
+    assert fidelity.spec("tf1_code/l2").identity() == EXPERIMENTS["paper"].spec("l2", epochs=20).identity()
+
+
+def test_planar_l2_is_the_tutorials_lambd_over_m():
+    # The planar tutorial's cost adds lambd/(2m) sum W^2 to a mean over m = 211 points; L2(alpha) is
+    # alpha/2 sum W^2, so alpha = lambd / m.
+    assert EXPERIMENTS["planar"].spec("l2").builder_args["alpha"] == pytest.approx(0.7 / 211)
+
+
+def test_register_refuses_a_case_whose_spec_is_invalid_and_unknown_cases_are_one_line():
+    bad = Experiment(name="bad", description="x", base={"model": "paper_mlp"}, cases={"a": {"keep_prob": 2.0}})
+    with pytest.raises(ConfigError, match="keep_prob"):
+        experiments.register(bad)
+    assert "bad" not in EXPERIMENTS
+    with pytest.raises(ConfigError, match="`case`"):
+        EXPERIMENTS["paper"].spec("l3")
