@@ -112,8 +112,9 @@ def _define_grid_flags(fv):
     flags.DEFINE_list("cases", None, "Which of the experiment's cases to run (default: all).", flag_values=fv)
     flags.DEFINE_integer("workers", 0, "Runs trained at once, each in its own process (0: one per CPU core with TensorFlow on a CPU, else 1; 1: one after another in this process).", lower_bound=0, flag_values=fv)
     flags.DEFINE_bool("vectorize_seeds", False, "Train the seeds of each case as one computation (jax.vmap; needs KERAS_BACKEND=jax and --workers 0 or 1): for many seeds on a GPU (docs/backends.md).", flag_values=fv)
-    flags.DEFINE_bool("print_commands", False, "Print one train.py command per run (each run is its own directory) instead of training, for a scheduler (xargs -P, a Slurm array); then --report_only draws the artifacts.", flag_values=fv)
+    flags.DEFINE_bool("print_commands", False, "Print one command per run (this program with --train_only, each run its own directory) instead of training, for a scheduler (xargs -P, a Slurm array); then --report_only draws the artifacts.", flag_values=fv)
     flags.DEFINE_bool("report_only", False, "Only draw the artifacts of finished runs; train nothing.", flag_values=fv)
+    flags.DEFINE_bool("train_only", False, "Only train; draw no artifacts.", flag_values=fv)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -213,18 +214,19 @@ def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
         grid = experiment.grid(cases, seeds, protocol, **overrides)
         out_dir = Path(fv.out_dir or f"results/{experiment.name}")
         runs_dir = out_dir / "runs"
-        if fv.print_commands:
+        if fv.print_commands:  # this same program, one run each, so that it works for a user's experiments too
             for key in grid:
                 case, seed = key.rsplit("/seed_", 1)
-                args = [f"--experiment={experiment.name}", f"--case={case}", f"--seed={seed}", f"--protocol={protocol}", f"--out_dir={runs_dir / key}"]
+                args = [f"--experiment={experiment.name}", f"--cases={case}", f"--seeds={seed}", f"--protocol={protocol}", f"--out_dir={out_dir}", "--train_only", "--workers=1"]
                 args += [f"--{name}={value}" for name, value in sorted(overrides.items())]
-                print(shlex.join(["keras-reg-train", *args]))
+                print(shlex.join(["python", sys.argv[0], *args]))
             return EXIT["ok"]
         if not fv.report_only:
             meta = {key: {"experiment": experiment.name, "case": key.rsplit("/seed_", 1)[0], "protocol": protocol} for key in grid}
             reproduce.run_grid(grid, runs_dir, workers=fv.workers, vectorize_seeds=fv.vectorize_seeds, meta=meta)
-        for path in report.make_all(experiment, runs_dir, out_dir, cases):
-            print(f"wrote {path}")
+        if not fv.train_only:
+            for path in report.make_all(experiment, runs_dir, out_dir, cases):
+                print(f"wrote {path}")
         return EXIT["ok"]
 
     return guarded(program, work)
