@@ -42,23 +42,23 @@ class _BatchMean:
 
 def _logits_and_probabilities(model, loss):
     """(a model with outputs [logits, probabilities] sharing ``model``'s layers, the loss on logits),
-    or None when ``model`` does not end in a softmax layer or ``loss`` is not Keras's sparse
-    cross-entropy on probabilities.
+    or None unless ``model`` ends in a softmax layer and ``loss`` is Keras's sparse cross-entropy on
+    probabilities, or ends in a sigmoid layer and ``loss`` is Keras's binary cross-entropy.
 
-    Keras's TensorFlow backend computes that loss from the logits behind the softmax (a tensor
-    attribute only that backend has). Its JAX backend clips the probabilities to [1e-7, 1 - 1e-7]
-    instead, and the clip's gradient is zero: a network whose softmax saturates in its first steps
-    stops learning (the paper's standard network, seed 0, stayed at 20% accuracy on JAX). Reading the
-    logits here gives every backend TensorFlow's loss and gradient.
+    Keras's TensorFlow backend computes those losses from the logits behind the softmax or sigmoid
+    (a tensor attribute only that backend has). Its JAX backend clips the probabilities to
+    [1e-7, 1 - 1e-7] instead, and the clip's gradient is zero: a network whose softmax saturates in
+    its first steps stops learning (the paper's standard network, seed 0, stayed at 20% accuracy on
+    JAX). Reading the logits here gives every backend TensorFlow's loss and gradient.
     """
     last = model.layers[-1] if getattr(model, "layers", None) else None
-    is_softmax = (isinstance(last, keras.layers.Softmax) and last.axis == -1) or (
-        isinstance(last, keras.layers.Activation) and last.activation is keras.activations.softmax
-    )
-    if not is_softmax or type(loss) is not keras.losses.SparseCategoricalCrossentropy:
+    activation = getattr(last, "activation", None) if isinstance(last, keras.layers.Activation) else None
+    is_softmax = (isinstance(last, keras.layers.Softmax) and last.axis == -1) or activation is keras.activations.softmax
+    pairs = {keras.losses.SparseCategoricalCrossentropy: is_softmax, keras.losses.BinaryCrossentropy: activation is keras.activations.sigmoid}
+    if not pairs.get(type(loss), False):
         return None
     config = loss.get_config()
-    if config.get("from_logits") or config.get("ignore_class") is not None:
+    if config.get("from_logits") or config.get("ignore_class") is not None or config.get("label_smoothing"):
         return None
     if len(getattr(model, "outputs", None) or ()) != 1:  # a subclassed model has no graph to cut
         return None
@@ -66,7 +66,7 @@ def _logits_and_probabilities(model, loss):
     for mine, theirs in ((heads.trainable_variables, model.trainable_variables), (heads.non_trainable_variables, model.non_trainable_variables)):
         if len(mine) != len(theirs) or any(a is not b for a, b in zip(mine, theirs)):
             return None  # the engine's state is the model's variables, in the model's order
-    return heads, keras.losses.SparseCategoricalCrossentropy.from_config({**config, "from_logits": True})
+    return heads, type(loss).from_config({**config, "from_logits": True})
 
 
 class EpochResult:

@@ -25,6 +25,7 @@ __all__ = [
     "fidelity_rows",
     "fidelity_markdown",
     "final_table",
+    "decision_boundaries",
     "write_text",
 ]
 
@@ -138,7 +139,7 @@ def _csv(cells):
     return buffer.getvalue()
 
 
-def reference_tables(experiment, runs, out_dir, tables):
+def reference_tables(experiment, runs, out_dir, tables, runs_dir=None):
     """Writes each reference table (``tables``: file name -> reference table) as .md and .csv."""
     paths = []
     for name, which in tables.items():
@@ -151,14 +152,19 @@ def reference_tables(experiment, runs, out_dir, tables):
     return paths
 
 
+def _column(history, column):
+    """A history column, or ``"objective"``: the training loss plus the penalty (what is minimized)."""
+    return history["train_loss"] + history["penalty"] if column == "objective" else history[column]
+
+
 def _curves(histories, column, scale=100.0):
     """(epochs, per-seed curves times ``scale``) over the epochs every seed reached."""
     length = min(len(h["epoch"]) for h in histories.values())
     epochs = next(iter(histories.values()))["epoch"][:length]
-    return epochs, scale * np.array([h[column][:length] for h in histories.values()])
+    return epochs, scale * np.array([_column(h, column)[:length] for h in histories.values()])
 
 
-def curves(experiment, runs, out_dir, name, column, title, reference=None, scale=100.0, unit="accuracy (%)"):
+def curves(experiment, runs, out_dir, name, column, title, reference=None, scale=100.0, unit="accuracy (%)", runs_dir=None):
     """Draws ``column`` of every case against the epoch (mean and a band of one standard deviation
     over seeds), with the reference's printed values as circles if a reference table is named;
     PNG and PDF. Accuracies are drawn in percent (``scale``), losses as they are (scale 1)."""
@@ -167,8 +173,8 @@ def curves(experiment, runs, out_dir, name, column, title, reference=None, scale
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if column.endswith("loss"):
-        scale, unit = 1.0, column.replace("_", " ")
+    if column.endswith("loss") or column == "objective":
+        scale, unit = 1.0, {"objective": "cost (training loss + penalty)"}.get(column, column.replace("_", " "))
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     lowest = []
     for case, histories in runs.items():
@@ -257,7 +263,7 @@ def summary_markdown(experiment, runs):
     return "\n".join(lines) + "\n"
 
 
-def summary(experiment, runs, out_dir):
+def summary(experiment, runs, out_dir, runs_dir=None):
     path = Path(out_dir) / "summary.md"
     write_text(path, summary_markdown(experiment, runs))
     return [path]
@@ -266,21 +272,92 @@ def summary(experiment, runs, out_dir):
 _FINAL_COLUMNS = (("test_accuracy", 100.0, "test acc. (%)"), ("train_accuracy", 100.0, "train acc. (%)"), ("test_loss", 1.0, "test loss"), ("train_loss", 1.0, "train loss"))
 
 
-def final_table(experiment, runs, out_dir):
-    """``final.md`` and ``final.csv``: per case the last row's accuracies and losses, mean +- std over seeds."""
-    lines = ["| case | seeds | epochs | " + " | ".join(label for _, _, label in _FINAL_COLUMNS) + " |", "| --- |" + " --- |" * (2 + len(_FINAL_COLUMNS))]
+def final_table(experiment, runs, out_dir, runs_dir=None):
+    """``final.md`` and ``final.csv``: per case the last row's accuracies and losses, mean +- std over
+    seeds, beside the reference's printed accuracies if it has them; and each case against the
+    baseline: the difference of mean accuracies with its standard error."""
+    last = {case: min(int(h["epoch"][-1]) for h in histories.values()) for case, histories in runs.items()}
+    values = {case: {column: np.array([scale * h[column][h["epoch"] == last[case]][0] for h in histories.values()]) for column, scale, _ in _FINAL_COLUMNS} for case, histories in runs.items()}
+    reference = experiment.reference
+    printed = (lambda case, which: reference.tables[which].get(experiment.reference_case(case), (math.nan,))[-1]) if reference else None
+    extra = ["reference train acc. (%)", "reference test acc. (%)"] if reference else []
+    lines = ["| case | seeds | epochs | " + " | ".join([label for _, _, label in _FINAL_COLUMNS] + extra) + " |", "| --- |" + " --- |" * (2 + len(_FINAL_COLUMNS) + len(extra))]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["case", "seeds", "epochs"] + [f"{c}_{k}" for c, _, _ in _FINAL_COLUMNS for k in ("mean", "std")])
+    writer.writerow(["case", "seeds", "epochs"] + [f"{c}_{k}" for c, _, _ in _FINAL_COLUMNS for k in ("mean", "std")] + (["reference_train_accuracy", "reference_test_accuracy"] if reference else []))
     for case, histories in runs.items():
-        epochs = min(int(h["epoch"][-1]) for h in histories.values())
-        stats = [_mean_std(np.array([scale * h[column][h["epoch"] == epochs][0] for h in histories.values()])) for column, scale, _ in _FINAL_COLUMNS]
-        lines.append(f"| {experiment.label(case)} | {len(histories)} | {epochs} | " + " | ".join(f"{m:.4g} +- {sd:.2g}" for m, sd in stats) + " |")
-        writer.writerow([case, len(histories), epochs] + [f"{v:.6g}" for pair in stats for v in pair])
+        stats = [_mean_std(values[case][column]) for column, _, _ in _FINAL_COLUMNS]
+        ref = [printed(case, "train"), printed(case, "test")] if reference else []
+        lines.append(f"| {experiment.label(case)} | {len(histories)} | {last[case]} | " + " | ".join([f"{m:.4g} +- {sd:.2g}" for m, sd in stats] + [f"{v:.1f}" for v in ref]) + " |")
+        writer.writerow([case, len(histories), last[case]] + [f"{v:.6g}" for pair in stats for v in pair] + [f"{v:g}" for v in ref])
+    if reference:
+        lines += ["", f"Reference: {reference.source}."]
+    base = experiment.baseline
+    if base in runs and len(runs) > 1:
+        lines += ["", f"Against the {experiment.label(base)} case (difference of means, +- its standard error, sqrt(s1^2/n1 + s2^2/n2)):", ""]
+        for case in runs:
+            if case != base:
+                parts = []
+                for column, label in (("train_accuracy", "training accuracy"), ("test_accuracy", "test accuracy")):
+                    a, b = values[case][column], values[base][column]
+                    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
+                    parts.append(f"{label} {a.mean() - b.mean():+.2f} +- {se:.2f} pp")
+                lines.append(f"- {experiment.label(case)}: " + "; ".join(parts))
+        for column, word in (("train_accuracy", "training"), ("test_accuracy", "test")):
+            means = {case: values[case][column].mean() for case in runs}
+            lines.append(f"- Highest mean {word} accuracy: {experiment.label(max(means, key=means.get))}; lowest: {experiment.label(min(means, key=means.get))}.")
     md, table = Path(out_dir) / "final.md", Path(out_dir) / "final.csv"
     write_text(md, "\n".join(lines) + "\n")
     write_text(table, buffer.getvalue())
     return [md, table]
+
+
+def decision_boundaries(experiment, runs, out_dir, name="boundaries", title="Decision boundaries", runs_dir=None):
+    """One panel per case: the first seed's trained model (its ``model.keras``) as a filled contour of
+    its class-1 region over the plane, with the training (dots) and test (crosses) points; PNG and PDF."""
+    import keras
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import keras_reg  # noqa: F401  (the models' custom layers)
+    from keras_reg import training
+
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4.2), squeeze=False)
+    for ax, (case, histories) in zip(axes[0], runs.items()):
+        seed = min(histories)
+        run_dir = Path(runs_dir) / case / f"seed_{seed}"
+        if not (run_dir / "model.keras").exists():
+            raise FileNotFoundError(f"{run_dir / 'model.keras'} is missing: the decision boundary is drawn from the trained model (rerun the case)")
+        model = keras.saving.load_model(run_dir / "model.keras")
+        (x_train, y_train), (x_test, y_test) = training.load_data(training.read_spec(run_dir))
+        points = np.concatenate([x_train, x_test])
+        low, high = points.min(axis=0) - 0.1, points.max(axis=0) + 0.1
+        xx, yy = np.meshgrid(np.linspace(low[0], high[0], 300), np.linspace(low[1], high[1], 300))
+        grid = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
+        p = model.predict(grid, batch_size=len(grid), verbose=0).reshape(xx.shape)
+        ax.contourf(xx, yy, (p > 0.5).astype(float), levels=[-0.5, 0.5, 1.5], colors=["#f4b6b6", "#b6cdf4"], alpha=0.8)
+        for x, y, marker, what in ((x_train, y_train, "o", "training"), (x_test, y_test, "x", "test")):
+            for label, color in ((0, "#c0392b"), (1, "#1f4e9c")):
+                chosen = y == label
+                style = {"s": 14, "edgecolors": "k", "linewidths": 0.3} if marker == "o" else {"s": 18, "linewidths": 0.9}
+                ax.scatter(x[chosen, 0], x[chosen, 1], marker=marker, c=color, **style)
+        final = {k: v[-1] for k, v in histories[seed].items()}
+        ax.set_title(f"{experiment.label(case)} (seed {seed}): train {100 * final['train_accuracy']:.1f}%, test {100 * final['test_accuracy']:.1f}%", fontsize=9)
+        ax.set_xlim(low[0], high[0])
+        ax.set_ylim(low[1], high[1])
+        ax.set_aspect("equal")
+    fig.suptitle(f"{title} (dots: training points, crosses: test points)", fontsize=10)
+    fig.tight_layout()
+    paths = []
+    for suffix in (".png", ".pdf"):
+        path = Path(out_dir) / f"{name}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
+        paths.append(path)
+    plt.close(fig)
+    return paths
 
 
 # --------------------------------------------------------------------------------------------------
@@ -359,7 +436,7 @@ def fidelity_markdown(experiment, runs):
     return "\n".join(lines) + "\n"
 
 
-def fidelity(experiment, runs, out_dir):
+def fidelity(experiment, runs, out_dir, runs_dir=None):
     path = Path(out_dir) / "fidelity.md"
     write_text(path, fidelity_markdown(experiment, runs))
     return [path]
@@ -369,7 +446,14 @@ def fidelity(experiment, runs, out_dir):
 # The registry of artifact kinds an experiment can ask for: kind -> function(experiment, runs,
 # out_dir, **options) returning the paths it wrote.
 
-ARTIFACTS = {"curves": curves, "reference_tables": reference_tables, "summary": summary, "final_table": final_table, "fidelity": fidelity}
+ARTIFACTS = {
+    "curves": curves,
+    "reference_tables": reference_tables,
+    "summary": summary,
+    "final_table": final_table,
+    "fidelity": fidelity,
+    "decision_boundaries": decision_boundaries,
+}
 
 
 def make_all(experiment, runs_dir, out_dir, cases=None):
@@ -384,5 +468,5 @@ def make_all(experiment, runs_dir, out_dir, cases=None):
         raise FileNotFoundError(f"no run directories (<case>/seed_<k>/history.csv) of experiment {experiment.name} under {runs_dir}")
     paths = []
     for kind, options in experiment.artifacts:
-        paths += ARTIFACTS[kind](experiment, runs, out_dir, **options)
+        paths += ARTIFACTS[kind](experiment, runs, out_dir, runs_dir=runs_dir, **options)
     return paths

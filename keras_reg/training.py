@@ -382,6 +382,8 @@ class _Run:
         ``epoch`` since the last row (each epoch's a function of (seed, epoch))."""
         self.callbacks.on_epoch_begin(epoch - 1)
         passes = range(epoch - self.config.eval_every + 1, epoch + 1)
+        if self.config.batch_size == 0:  # full-batch gradient descent: every step sees the set in its order
+            return np.tile(np.arange(num_examples, dtype=np.int32), len(passes))
         return np.concatenate([epoch_order(self.config.seed, p, num_examples) for p in passes])
 
     def check_steps(self, epoch, result):
@@ -413,7 +415,7 @@ def load_data(spec, raw=None):
     the fetch."""
     from keras_reg import data
 
-    return _subset(data.DATASETS[spec.dataset].load(spec.data_source, spec.dataset_args, raw), spec)
+    return _subset(data.DATASETS[spec.dataset].load(spec.data_source, spec.dataset_args, raw, spec.seed), spec)
 
 
 def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callbacks=(), log=print, meta=None):

@@ -273,3 +273,43 @@ def test_planar_dataset_refuses_bad_arguments():
         data.planar_dataset(n_train=0)
     with pytest.raises(ValueError, match="`label_noise`"):
         data.planar_dataset(label_noise=0.5)
+
+
+def _planar_mat(path, **changes):
+    import scipy.io
+
+    rng = np.random.default_rng(0)
+    arrays = {
+        "X": rng.uniform(-0.7, 0.7, (211, 2)), "y": np.repeat([0, 1], [105, 106]).reshape(-1, 1),
+        "Xval": rng.uniform(-0.7, 0.7, (200, 2)), "yval": np.repeat([0, 1], [113, 87]).reshape(-1, 1),
+    }  # fmt: skip
+    arrays.update(changes)
+    scipy.io.savemat(path, {k: v for k, v in arrays.items() if v is not None})
+    return arrays
+
+
+def test_the_planar_tutorials_data_mat_is_read_and_anything_else_refused_in_one_line(tmp_path):
+    arrays = _planar_mat(tmp_path / "data.mat")
+    (x, y), (xt, yt) = data.load_planar_mat(tmp_path / "data.mat")
+    assert x.shape == (211, 2) and x.dtype == np.float32 and np.allclose(x, arrays["X"])
+    assert (np.bincount(y).tolist(), np.bincount(yt).tolist()) == ([105, 106], [113, 87])
+    for name, changes, text in [
+        ("missing.mat", {"Xval": None}, "no key 'Xval'"),
+        ("shape.mat", {"X": np.zeros((2, 211))}, "X has shape (2, 211)"),
+        ("counts.mat", {"y": np.zeros((211, 1))}, "y has 211 labels 0 and 0 labels 1"),
+    ]:
+        _planar_mat(tmp_path / name, **changes)
+        with pytest.raises(data.VerificationError) as info:
+            data.load_planar_mat(tmp_path / name)
+        assert text in str(info.value) and "\n" not in str(info.value)
+    (tmp_path / "garbage.mat").write_bytes(b"not a mat file")
+    with pytest.raises(data.DataError, match="not a readable MATLAB file"):
+        data.load_planar_mat(tmp_path / "garbage.mat")
+
+
+def test_the_planar_stand_in_has_the_tutorials_shape_and_differs_by_seed():
+    (x, y), (xt, yt) = data.planar_dataset(seed=0)
+    assert (x.shape, xt.shape, x.dtype) == ((211, 2), (200, 2), np.float32)
+    assert set(np.unique(y)) == {0, 1} and 0.3 < y.mean() < 0.7  # two classes of comparable size
+    assert np.abs(x).max() <= 0.75
+    assert not np.array_equal(data.planar_dataset(seed=1)[0][0], x)

@@ -50,7 +50,17 @@ def test_fidelity_cases_are_candidate_diffs_compared_with_the_paper_case():
 def test_planar_l2_is_the_tutorials_lambd_over_m():
     # The planar tutorial's cost adds lambd/(2m) sum W^2 to a mean over m = 211 points; L2(alpha) is
     # alpha/2 sum W^2, so alpha = lambd / m.
-    assert EXPERIMENTS["planar"].spec("l2").builder_args["alpha"] == pytest.approx(0.7 / 211)
+    import numpy as np
+
+    from keras_reg import models, regularizers
+
+    alpha = EXPERIMENTS["planar"].spec("l2").builder_args["alpha"]
+    assert alpha == pytest.approx(0.7 / 211)
+    model = models.planar_mlp("l2", alpha=alpha, seed=0)
+    kernels = [layer.kernel.numpy() for layer in model.layers if hasattr(layer, "kernel")]
+    tutorial = 0.7 / (2 * 211) * sum(float(np.sum(np.square(w))) for w in kernels)
+    ours = sum(float(regularizers.L2(alpha)(w)) for w in kernels)
+    assert ours == pytest.approx(tutorial, rel=1e-6)
 
 
 def test_register_refuses_a_case_whose_spec_is_invalid_and_unknown_cases_are_one_line():

@@ -140,3 +140,15 @@ def test_planar_mlp_shapes_and_options():
 def test_planar_mlp_refuses_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=rf"`{name}`"):
         models.planar_mlp(**kwargs)
+
+
+def test_planar_mlp_is_initialized_as_the_tutorials_course_and_its_dropout_can_fix_its_mask():
+    model = models.planar_mlp(seed=0)
+    assert model.count_params() == (2 * 20 + 20) + (20 * 3 + 3) + (3 + 1)
+    for name in ("hidden_1", "hidden_2", "logit"):
+        init = model.get_layer(name).kernel_initializer.get_config()
+        assert (init["scale"], init["mode"], init["distribution"]) == (1.0, "fan_in", "untruncated_normal")  # randn / sqrt(n_prev)
+        assert not model.get_layer(name).bias.numpy().any()
+    fixed = models.planar_mlp("dropout", keep_prob=0.86, fixed_mask=True, seed=0)
+    assert [type(l).__name__ for l in fixed.layers].count("FixedMaskDropout") == 2
+    assert [type(l).__name__ for l in models.planar_mlp("dropout", keep_prob=0.86, seed=0).layers].count("Dropout") == 2

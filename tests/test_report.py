@@ -161,12 +161,30 @@ def test_a_history_without_its_columns_is_refused_in_one_line_not_drawn(runs_dir
 
 
 def test_generic_curves_and_final_table_for_an_experiment_without_reference(tmp_path):
-    for case in EXPERIMENTS["planar"].cases:
+    cnn = EXPERIMENTS["cnn"]
+    for case in cnn.cases:
         _fake_run(tmp_path / "runs", case, 0, 0.9, 0.8, epochs=5)
         _fake_run(tmp_path / "runs", case, 1, 0.92, 0.84, epochs=5)
-    paths = report.make_all(EXPERIMENTS["planar"], tmp_path / "runs", tmp_path / "out")
-    assert {p.name for p in paths} == {"cost.png", "cost.pdf", "final.md", "final.csv"}
+    paths = report.make_all(cnn, tmp_path / "runs", tmp_path / "out")
+    assert {p.name for p in paths} == {"test_accuracy.png", "test_accuracy.pdf", "test_loss.png", "test_loss.pdf", "final.md", "final.csv"}
     rows = list(csv.DictReader(open(tmp_path / "out" / "final.csv")))
-    assert [r["case"] for r in rows] == list(EXPERIMENTS["planar"].cases)
+    assert [r["case"] for r in rows] == list(cnn.cases)
     assert float(rows[0]["test_accuracy_mean"]) == pytest.approx(100 * (0.82 + 5e-5))
     assert float(rows[0]["test_accuracy_std"]) == pytest.approx(100 * np.std([0.8, 0.84], ddof=1), rel=1e-5)
+    text = (tmp_path / "out" / "final.md").read_text()
+    assert "- weight_decay: training accuracy +0.00 +- 1.41 pp; test accuracy +0.00 +- 2.83 pp" in text  # equal runs, SE of a difference
+
+
+def test_the_planar_experiment_end_to_end_draws_boundaries_from_its_trained_models(tmp_path):
+    from keras_reg import reproduce
+
+    planar = EXPERIMENTS["planar"]
+    grid = planar.grid(seeds=(0, 1), epochs=2000)
+    reproduce.run_grid(grid, tmp_path / "runs", workers=1, log=lambda line: None)
+    paths = report.make_all(planar, tmp_path / "runs", tmp_path / "out")
+    assert {p.name for p in paths} == {"boundaries.png", "boundaries.pdf", "cost.png", "cost.pdf", "final.md", "final.csv"}
+    text = (tmp_path / "out" / "final.md").read_text()
+    assert "| No regularization | 2 | 2000 |" in text and "| 94.8 | 91.5 |" in text  # the tutorial's numbers beside ours
+    (tmp_path / "runs" / "l2" / "seed_0" / "model.keras").unlink()
+    with pytest.raises(FileNotFoundError, match="model.keras is missing"):
+        report.make_all(planar, tmp_path / "runs", tmp_path / "out")

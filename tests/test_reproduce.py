@@ -81,7 +81,7 @@ def _intra_op_threads():
 
 
 def _worker_data():
-    (x_train, y_train), (x_test, y_test) = reproduce._WORKER["datasets"]
+    (x_train, y_train), (x_test, y_test) = reproduce._WORKER["raws"]["key"]
     return x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist()
 
 
@@ -93,7 +93,7 @@ def test_a_worker_process_is_limited_to_its_share_of_the_cores_and_gets_the_data
 
     datasets = ((np.arange(6, dtype=np.uint8).reshape(2, 3), np.array([1, 2], np.uint8)), (np.zeros((1, 3), np.uint8), np.array([7], np.uint8)))
     context = multiprocessing.get_context("spawn")
-    initargs = (reproduce._share(datasets, tmp_path), 1, context.Queue())
+    initargs = (reproduce._share({"key": datasets}, tmp_path), 1, context.Queue())
     with futures.ProcessPoolExecutor(1, context, reproduce._start_worker, initargs) as pool:
         assert pool.submit(_intra_op_threads).result() == (1, 1)
         assert pool.submit(_worker_data).result() == ([[0, 1, 2], [3, 4, 5]], [1, 2], [[0, 0, 0]], [7])
