@@ -253,7 +253,8 @@ register(
         ),
         artifacts=(
             ("decision_boundaries", {"name": "boundaries", "title": "Planar tutorial, stand-in data"}),
-            ("curves", {"name": "cost", "column": "objective", "title": "Planar: cost every 1,000 iterations (training loss + penalty)"}),
+            ("curves", {"name": "cost", "column": "objective", "title": "Planar: the cost, as the tutorial plots it, every 1,000 iterations", "xlabel": "iteration (full-batch step)"}),
+            ("curves", {"name": "train_loss", "column": "train_loss", "title": "Planar: training loss in inference mode (Dropout off)", "xlabel": "iteration (full-batch step)"}),
             ("final_table", {}),
         ),
     )

@@ -153,8 +153,9 @@ def reference_tables(experiment, runs, out_dir, tables, runs_dir=None):
 
 
 def _column(history, column):
-    """A history column, or ``"objective"``: the training loss plus the penalty (what is minimized)."""
-    return history["train_loss"] + history["penalty"] if column == "objective" else history[column]
+    """A history column, or ``"objective"``: the training-mode loss of the steps since the last row
+    plus the penalty, the cost a training loop prints (the planar tutorial's)."""
+    return history["step_loss"] + history["penalty"] if column == "objective" else history[column]
 
 
 def _curves(histories, column, scale=100.0):
@@ -164,7 +165,7 @@ def _curves(histories, column, scale=100.0):
     return epochs, scale * np.array([_column(h, column)[:length] for h in histories.values()])
 
 
-def curves(experiment, runs, out_dir, name, column, title, reference=None, scale=100.0, unit="accuracy (%)", runs_dir=None):
+def curves(experiment, runs, out_dir, name, column, title, reference=None, scale=100.0, unit="accuracy (%)", xlabel="epoch", runs_dir=None):
     """Draws ``column`` of every case against the epoch (mean and a band of one standard deviation
     over seeds), with the reference's printed values as circles if a reference table is named;
     PNG and PDF. Accuracies are drawn in percent (``scale``), losses as they are (scale 1)."""
@@ -174,7 +175,7 @@ def curves(experiment, runs, out_dir, name, column, title, reference=None, scale
     import matplotlib.pyplot as plt
 
     if column.endswith("loss") or column == "objective":
-        scale, unit = 1.0, {"objective": "cost (training loss + penalty)"}.get(column, column.replace("_", " "))
+        scale, unit = 1.0, {"objective": "cost (training-mode loss + penalty)"}.get(column, column.replace("_", " "))
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     lowest = []
     for case, histories in runs.items():
@@ -191,7 +192,7 @@ def curves(experiment, runs, out_dir, name, column, title, reference=None, scale
             lowest += list(printed)
     if lowest and scale == 100.0:
         ax.set_ylim(max(0.0, min(lowest) - 0.5), 100.05)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(unit)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
@@ -288,7 +289,7 @@ def final_table(experiment, runs, out_dir, runs_dir=None):
     for case, histories in runs.items():
         stats = [_mean_std(values[case][column]) for column, _, _ in _FINAL_COLUMNS]
         ref = [printed(case, "train"), printed(case, "test")] if reference else []
-        lines.append(f"| {experiment.label(case)} | {len(histories)} | {last[case]} | " + " | ".join([f"{m:.4g} +- {sd:.2g}" for m, sd in stats] + [f"{v:.1f}" for v in ref]) + " |")
+        lines.append(f"| {experiment.label(case)} | {len(histories)} | {last[case]} | " + " | ".join([f"{m:.4g} +- {sd:.2g}" for m, sd in stats] + [f"{v:.1f}" if math.isfinite(v) else "-" for v in ref]) + " |")
         writer.writerow([case, len(histories), last[case]] + [f"{v:.6g}" for pair in stats for v in pair] + [f"{v:g}" for v in ref])
     if reference:
         lines += ["", f"Reference: {reference.source}."]

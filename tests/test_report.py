@@ -182,7 +182,7 @@ def test_the_planar_experiment_end_to_end_draws_boundaries_from_its_trained_mode
     grid = planar.grid(seeds=(0, 1), epochs=2000)
     reproduce.run_grid(grid, tmp_path / "runs", workers=1, log=lambda line: None)
     paths = report.make_all(planar, tmp_path / "runs", tmp_path / "out")
-    assert {p.name for p in paths} == {"boundaries.png", "boundaries.pdf", "cost.png", "cost.pdf", "final.md", "final.csv"}
+    assert {p.name for p in paths} == {"boundaries.png", "boundaries.pdf", "cost.png", "cost.pdf", "train_loss.png", "train_loss.pdf", "final.md", "final.csv"}
     text = (tmp_path / "out" / "final.md").read_text()
     assert "| No regularization | 2 | 2000 |" in text and "| 94.8 | 91.5 |" in text  # the tutorial's numbers beside ours
     (tmp_path / "runs" / "l2" / "seed_0" / "model.keras").unlink()
