@@ -1,10 +1,10 @@
-"""Atomic file writes: a kill never leaves half a cache, checkpoint, history or table."""
+"""Atomic file writes (a kill never leaves half a cache, checkpoint, history or table) and run-directory locks."""
 
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "acquire_lock", "release_lock", "wait_for_lock", "Locked"]
 
 
 def atomic_write(path, data):
@@ -21,3 +21,58 @@ def atomic_write(path, data):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class Locked(OSError):
+    """Another process holds the lock; ``holder`` is its process id as it wrote it, or None."""
+
+    def __init__(self, path, holder):
+        super().__init__(f"{path} is held by process {holder or '(unknown)'}")
+        self.path, self.holder = path, holder
+
+
+def _holder(fd):
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = os.read(fd, 64).decode("ascii", "replace").strip()
+        return int(text) if text.isdigit() else None
+    except OSError:
+        return None
+
+
+def acquire_lock(path):
+    """An exclusive OS lock (``fcntl.flock``) on ``path``, created if needed; returns its descriptor.
+
+    The lock is the kernel's, tied to the open file: it is released when the descriptor is closed
+    (:func:`release_lock`) or the process dies in any way (``kill -9`` included), so it is never
+    stale. The holder's process id is written into the file for the error message of whoever
+    comes next. Raises :class:`Locked` at once if another process holds it.
+    """
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _holder(fd)
+        os.close(fd)
+        raise Locked(path, holder) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def release_lock(fd):
+    if fd is not None:
+        os.close(fd)
+
+
+def wait_for_lock(path):
+    """Blocks until no process holds the lock on ``path`` (then holds none itself)."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    finally:
+        os.close(fd)

@@ -330,9 +330,15 @@ def decision_boundaries(experiment, runs, out_dir, name="boundaries", title="Dec
         seed = min(histories)
         run_dir = Path(runs_dir) / case / f"seed_{seed}"
         if not (run_dir / "model.keras").exists():
-            raise FileNotFoundError(f"{run_dir / 'model.keras'} is missing: the decision boundary is drawn from the trained model (rerun the case)")
-        model = keras.saving.load_model(run_dir / "model.keras")
-        (x_train, y_train), (x_test, y_test) = training.load_data(training.read_spec(run_dir))
+            raise FileNotFoundError(f"{run_dir / 'model.keras'} is missing: the decision boundary is drawn from the trained model (train the run again with --overwrite)")
+        try:
+            model = keras.saving.load_model(run_dir / "model.keras")
+        except Exception as e:  # a damaged zip or a foreign file: Keras raises several kinds
+            raise training.RunDirError(f"{run_dir / 'model.keras'} is damaged ({type(e).__name__}); train the run again with --overwrite") from e
+        spec = training.read_spec(run_dir)
+        if spec is None:
+            raise FileNotFoundError(f"{run_dir / 'config.json'} is missing: the points are drawn from the run's spec (run the case again: a checkpoint rebuilds it)")
+        (x_train, y_train), (x_test, y_test) = training.load_data(spec)
         points = np.concatenate([x_train, x_test])
         low, high = points.min(axis=0) - 0.1, points.max(axis=0) + 0.1
         xx, yy = np.meshgrid(np.linspace(low[0], high[0], 300), np.linspace(low[1], high[1], 300))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_reg import files
 from keras_reg.checks import ConfigError
 
 __all__ = ["run_grid", "default_workers", "WorkerError", "fetch_key"]
@@ -116,6 +117,16 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
     else:
         for i, key, config in to_train:
             log(f"[{i}/{len(grid)}] {key}")
+            try:
+                results[key] = training.train_and_evaluate(config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key))
+            except training.RunLockedError as e:
+                log(f"[{i}/{len(grid)}] {key}: {e}; going on with the others")
+    # Runs another process was training (a second grid into the same folder): wait for each, then
+    # take it as it stands (finished, or resumed here if that process stopped short).
+    for i, key, config in to_train:
+        if key not in results:
+            log(f"[{i}/{len(grid)}] {key}: waiting for the other process to finish it")
+            files.wait_for_lock(Path(runs_dir) / key / training.LOCK)
             results[key] = training.train_and_evaluate(config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key))
     return {key: results[same] for key, _, same in plan}
 
@@ -139,8 +150,11 @@ def _train_stacks(to_train, runs_dir, raws, total, log, meta):
 
 
 def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
-    """{key: stats} of the runs ``to_train`` (index, key, config), trained by ``workers`` processes."""
+    """{key: stats} of the runs ``to_train`` (index, key, config), trained by ``workers`` processes;
+    a run another process holds is left out (run_grid waits for it)."""
     import multiprocessing
+
+    from keras_reg import training
 
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # A spawned worker imports the main module again; unguarded, that module would start a pool
@@ -173,6 +187,8 @@ def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
                 key = running.pop(future)
                 try:
                     results[key] = future.result()
+                except training.RunLockedError as e:  # another grid trains it: taken up at the end
+                    log(f"{key}: {e}; going on with the others")
                 except BrokenProcessPool:  # the pool stops every worker; no telling whose process died
                     stopped.append(key)
                 except Exception as error:  # noqa: BLE001  (raised below, after the others finish)
@@ -254,7 +270,9 @@ def _drain(lines, log):
 def _finished(run_dir, config):
     from keras_reg import training
 
-    history = training.read_history(run_dir)
-    recorded = training.read_spec(run_dir) if (Path(run_dir) / "config.json").exists() else None
+    try:
+        history, recorded = training.read_history(run_dir), training.read_spec(run_dir)
+    except training.RunDirError:  # damaged: train_and_evaluate rebuilds it from the checkpoint or says what to do
+        return False
     done = len(history["epoch"]) and history["epoch"][-1] >= config.epochs
     return bool(recorded is not None and recorded.identity() == config.identity() and done)

@@ -35,6 +35,7 @@ import numpy as np
 
 from keras_reg import spec as run_spec
 from keras_reg.checks import ConfigError
+from keras_reg import files
 from keras_reg.files import atomic_write
 
 __all__ = [
@@ -63,10 +64,22 @@ HISTORY_COLUMNS = (
 )
 CHECKPOINT = "checkpoint.npz"
 DIVERGENCE = "divergence.json"
+LOCK = ".lock"
 
 
 class RunDirError(ValueError):
-    """The run directory cannot be used (unwritable, or it holds a different run)."""
+    """The run directory cannot be used (unwritable, in use, damaged, or it holds a different run)."""
+
+
+class RunLockedError(RunDirError):
+    """Another process is training in the run directory."""
+
+    def __init__(self, message, holder=None):
+        super().__init__(message)
+        self.holder = holder
+
+    def __reduce__(self):  # rebuilt from its fields when it crosses a process boundary
+        return type(self), (str(self), self.holder)
 
 
 class DivergenceError(RuntimeError):
@@ -120,11 +133,19 @@ def read_history(run_dir):
 
 
 def read_spec(run_dir):
-    """The :class:`~keras_reg.spec.RunSpec` recorded in a run directory, or None."""
+    """The :class:`~keras_reg.spec.RunSpec` recorded in a run directory, or None if it has no config.json.
+
+    Raises:
+        RunDirError: config.json is damaged or not a keras_reg run's (the message says what to do).
+    """
     path = Path(run_dir) / "config.json"
     if not path.exists():
         return None
-    return run_spec.from_record(json.loads(path.read_text()))
+    try:
+        return run_spec.from_record(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError, AttributeError, OSError) as e:  # JSONDecodeError and ConfigError are ValueErrors
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise RunDirError(f"{path} is damaged or not a keras_reg run's ({reason}); delete it (an intact checkpoint.npz rebuilds it) or pass --overwrite") from e
 
 
 def check_writable(run_dir):
@@ -184,6 +205,16 @@ def _differences(mine, theirs):
     return [f"{k}: {b.get(k)!r} there, {a.get(k)!r} here" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
+def _spec_of_checkpoint(checkpoint):
+    """The spec a checkpoint recorded (None for checkpoints written before they recorded it)."""
+    if checkpoint is None or "spec" not in checkpoint:
+        return None
+    try:
+        return run_spec.from_record(json.loads(str(checkpoint["spec"])))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _clear(run_dir):
     for name in ("history.csv", CHECKPOINT, DIVERGENCE, "model.keras", "config.json"):
         (run_dir / name).unlink(missing_ok=True)
@@ -193,15 +224,41 @@ def _clear(run_dir):
 def _load_checkpoint(path):
     try:
         with np.load(path, allow_pickle=False) as f:
-            return {name: f[name] for name in f.files}
-    except Exception as e:  # not expected: the checkpoint is written atomically
-        raise RunDirError(f"the checkpoint {path} cannot be read ({type(e).__name__}: {e}); pass --overwrite to start again") from e
+            checkpoint = {name: f[name] for name in f.files}
+        int(checkpoint["epoch"]), checkpoint["history"].reshape(-1, len(HISTORY_COLUMNS))
+        return checkpoint
+    except Exception as e:  # written atomically, so damage came from outside: any failure to read counts
+        raise RunDirError(f"the checkpoint {path} is damaged ({type(e).__name__}); delete it to start the run again at epoch 1, or pass --overwrite") from e
+
+
+def _rows(array):
+    return [list(r) for r in np.asarray(array).reshape(-1, len(HISTORY_COLUMNS))]
 
 
 def _prepare(run_dir, config, overwrite, log):
+    """The state the run starts from. Every file read is checked: a damaged one is rebuilt from an
+    intact checkpoint where it can be (config.json, history.csv) and otherwise reported in one line
+    naming it and what to do."""
     check_writable(run_dir)
-    existing = read_spec(run_dir) if (run_dir / "config.json").exists() else None
-    if existing is not None and not overwrite:
+    checkpoint_path = run_dir / CHECKPOINT
+    if overwrite:
+        _clear(run_dir)
+        return _State([], 0, None)
+    checkpoint = _load_checkpoint(checkpoint_path) if checkpoint_path.exists() else None
+    in_checkpoint = _spec_of_checkpoint(checkpoint)
+    try:
+        existing = read_spec(run_dir)
+    except RunDirError:
+        if in_checkpoint is None:
+            raise
+        log(f"{run_dir}: config.json is damaged; rebuilt from the checkpoint")
+        existing = in_checkpoint
+        _write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": _environment()})
+    if existing is None and in_checkpoint is not None:
+        log(f"{run_dir}: config.json is missing; rebuilt from the checkpoint")
+        existing = in_checkpoint
+        _write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": _environment()})
+    if existing is not None:
         diffs = _differences(config, existing)
         if existing.epochs > config.epochs:
             diffs.append(f"epochs: {existing.epochs} there, {config.epochs} here")
@@ -210,20 +267,26 @@ def _prepare(run_dir, config, overwrite, log):
                 f"{run_dir} holds a run with a different configuration ({'; '.join(diffs)}); "
                 "choose another directory or pass --overwrite to replace it"
             )
-    checkpoint_path = run_dir / CHECKPOINT
-    if overwrite:
-        _clear(run_dir)
-    elif existing is None and checkpoint_path.exists():
-        # config.json is written before the first checkpoint: without it nothing shows that the
-        # checkpoint belongs to this configuration, so it is not resumed (nor called finished).
+    elif checkpoint is not None:
+        # Without config.json (and a checkpoint of the time before it recorded its spec) nothing
+        # shows that the checkpoint belongs to this configuration, so it is not resumed.
         log(f"{run_dir}: a checkpoint without config.json cannot be matched to this configuration; starting again at epoch 1")
         _clear(run_dir)
-    if checkpoint_path.exists():
-        checkpoint = _load_checkpoint(checkpoint_path)
-        rows = [list(r) for r in checkpoint["history"]]
+        checkpoint = None
+    if checkpoint is not None:
+        rows = _rows(checkpoint["history"])
+        try:
+            intact = len(read_history(run_dir)["epoch"]) == len(rows)
+        except RunDirError:
+            intact = False
+        if not intact:
+            log(f"{run_dir}: history.csv is damaged or missing; rebuilt from the checkpoint")
+            _write_history(run_dir, rows)
         return _State(rows, int(checkpoint["epoch"]), checkpoint)
     history = read_history(run_dir)
     rows = [list(r) for r in zip(*(history[c] for c in HISTORY_COLUMNS))] if len(history["epoch"]) else []
+    if rows and existing is None:
+        raise RunDirError(f"{run_dir / 'history.csv'} has no config.json beside it, so nothing shows which run it records; delete it or pass --overwrite")
     rows = [r for r in rows if r[0] <= config.epochs]
     if rows and rows[-1][0] >= config.epochs:
         return _State(rows, config.epochs, None)  # finished (e.g. committed results)
@@ -269,10 +332,11 @@ def _restore(model, checkpoint):
         v.assign(value)
 
 
-def _save_checkpoint(run_dir, model, epoch, rows):
+def _save_checkpoint(run_dir, model, epoch, rows, spec):
     import keras
 
     arrays = {"epoch": np.int64(epoch), "history": np.array(rows, dtype=np.float64).reshape(len(rows), len(HISTORY_COLUMNS))}
+    arrays["spec"] = np.array(json.dumps({"spec": spec.to_dict()}))  # so that a damaged config.json can be rebuilt
     model_vars, opt_vars = model.variables, model.optimizer.variables
     arrays["num_model"], arrays["num_optimizer"] = np.int64(len(model_vars)), np.int64(len(opt_vars))
     for prefix, variables in (("model", model_vars), ("optimizer", opt_vars)):
@@ -339,10 +403,23 @@ class _Run:
 
     def __init__(self, config, run_dir, overwrite, log, meta=None):
         self.config, self.run_dir, self.log, self.meta = config, Path(run_dir), log, dict(meta or {})
-        self.state = _prepare(self.run_dir, self.config, overwrite, log)
+        check_writable(self.run_dir)
+        try:  # held until release(): a second process refused at once, before any data is loaded
+            self.lock = files.acquire_lock(self.run_dir / LOCK)
+        except files.Locked as e:
+            raise RunLockedError(f"{self.run_dir} is in use by process {e.holder or '(unknown)'}, which is training there; wait for it to finish or choose another directory", e.holder) from None
+        try:
+            self.state = _prepare(self.run_dir, self.config, overwrite, log)
+        except BaseException:
+            self.release()
+            raise
         self.finished = self.state.start_epoch >= self.config.epochs
         if self.finished:
             log(f"{self.run_dir}: already finished ({self.config.epochs} epochs)")
+
+    def release(self):
+        files.release_lock(self.lock)
+        self.lock = None
 
     def stats(self, trained):
         rows = self.state.rows
@@ -398,7 +475,7 @@ class _Run:
         if not all(math.isfinite(v) for v in row):
             raise _divergence(self.run_dir, self.config, epoch, result.steps, "the loss after the epoch is NaN or infinite")
         self.state.rows.append(row)
-        _save_checkpoint(self.run_dir, self.model, epoch, self.state.rows)
+        _save_checkpoint(self.run_dir, self.model, epoch, self.state.rows, self.config)
         _write_history(self.run_dir, self.state.rows)
         self.callbacks.on_epoch_end(epoch - 1, dict(zip(HISTORY_COLUMNS[1:], row[1:])))
         self.log(_progress(self.config, row))
@@ -443,6 +520,13 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
         keras_reg.data.DataError: MNIST could not be had.
     """
     run = _Run(config, run_dir, overwrite, log, meta)
+    try:
+        return _train(run, datasets, callbacks)
+    finally:
+        run.release()
+
+
+def _train(run, datasets, callbacks):
     if run.finished:
         return run.stats(False)
     (x_train, y_train), (x_test, y_test) = load_data(run.config, datasets)
@@ -486,19 +570,23 @@ def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None, m
     labels = [str(d) for d in run_dirs] if labels is None else labels
     metas = [None] * len(configs) if metas is None else metas
     runs = [_Run(c, d, False, lambda line, label=label: log(f"{label} | {line}"), m) for c, d, label, m in zip(configs, run_dirs, labels, metas)]
-    stats = {id(run): run.stats(False) for run in runs if run.finished}
-    waiting = [run for run in runs if not run.finished]
-    if waiting:
-        data = load_data(waiting[0].config, datasets)
-        failures = []
-        for start_epoch in sorted({run.state.start_epoch for run in waiting}):
-            if failures:  # as in run_grid: after a failure, nothing new begins
-                break
-            together = [run for run in waiting if run.state.start_epoch == start_epoch]
-            stats.update(_train_together(together, data, failures))
-        if failures:
-            raise failures[0]
-    return [stats[id(run)] for run in runs]
+    try:
+        stats = {id(run): run.stats(False) for run in runs if run.finished}
+        waiting = [run for run in runs if not run.finished]
+        if waiting:
+            data = load_data(waiting[0].config, datasets)
+            failures = []
+            for start_epoch in sorted({run.state.start_epoch for run in waiting}):
+                if failures:  # as in run_grid: after a failure, nothing new begins
+                    break
+                together = [run for run in waiting if run.state.start_epoch == start_epoch]
+                stats.update(_train_together(together, data, failures))
+            if failures:
+                raise failures[0]
+        return [stats[id(run)] for run in runs]
+    finally:
+        for run in runs:
+            run.release()
 
 
 def _train_together(runs, datasets, failures):

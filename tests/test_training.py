@@ -108,14 +108,19 @@ def test_a_run_is_reused_under_any_config_that_trains_identically(tmp_path):
     assert not training.train_and_evaluate(same, tmp_path, datasets=None, log=_quiet)["trained"]
 
 
-def test_a_checkpoint_whose_config_and_history_are_gone_is_not_taken_for_a_finished_run(tmp_path):
+def test_a_checkpoint_rebuilds_a_lost_config_and_history_and_is_matched_by_its_own_spec(tmp_path):
     training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
+    before = training.read_history(tmp_path)
     (tmp_path / "config.json").unlink()
     (tmp_path / "history.csv").unlink()  # as `git rm` leaves a run directory: ignored files stay
-    stats = training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
-    assert stats["trained"] and stats["resumed_from"] == 0
-    assert list(training.read_history(tmp_path)["epoch"]) == [1]
+    lines = []
+    stats = training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=None, log=lines.append)  # no data needed
+    assert not stats["trained"] and any("rebuilt from the checkpoint" in line for line in lines)
     assert training.read_spec(tmp_path) == _config(epochs=1)
+    np.testing.assert_array_equal(training.read_history(tmp_path)["test_accuracy"], before["test_accuracy"])
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(training.RunDirError, match="different configuration"):
+        training.train_and_evaluate(_config(epochs=1, learning_rate=0.3), tmp_path, datasets=None, log=_quiet)
 
 
 def test_finished_run_is_reused_and_a_longer_one_extends_it(tmp_path):
