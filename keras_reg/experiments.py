@@ -152,6 +152,7 @@ register(
             ("curves", {"name": "fig11", "column": "train_accuracy", "reference": "train", "title": "Figure 11: training accuracy of the four cases"}),
             ("reference_tables", {"tables": {"table1": "test", "table2": "train", "table3": "gap"}}),
             ("summary", {}),
+            ("penalty_geometry", {}),
         ),
     )
 )

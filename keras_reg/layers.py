@@ -1,4 +1,4 @@
-"""StochasticDepth (Huang et al. 2016, "Deep Networks with Stochastic Depth"; seed document 002).
+"""StochasticDepth (Huang et al. 2016, "Deep Networks with Stochastic Depth"; the CNN report).
 
 A residual block computes ``shortcut + residual``. StochasticDepth keeps the residual branch with
 the *survival probability* p and drops it (the block becomes the identity) otherwise:
@@ -9,7 +9,7 @@ the *survival probability* p and drops it (the block becomes the identity) other
   gives ``shortcut + gate / p * residual``; inference gives ``shortcut + residual``.
 
 ``mode="batch"`` draws one gate per call (the whole batch skips the block together, as in
-Huang et al. and seed 002); ``mode="row"`` draws one gate per example (DropPath).
+Huang et al. and the CNN report); ``mode="row"`` draws one gate per example (DropPath).
 
 Only ``keras.ops`` and ``keras.random`` are used, so the layer runs on every Keras 3 backend,
 under ``jit_compile`` too.
@@ -155,7 +155,7 @@ class FixedMaskDropout(keras.layers.Layer):
 def linear_decay(num_blocks, final_survival=0.5, rule="huang"):
     """Survival probabilities of ``num_blocks`` residual blocks that fall linearly with depth.
 
-    * ``rule="huang"`` (Huang et al. 2016, eq. (4); seed 002): p_l = 1 - (l / L) (1 - p_L) for
+    * ``rule="huang"`` (Huang et al. 2016, eq. (4); the CNN report): p_l = 1 - (l / L) (1 - p_L) for
       l = 1..L, so the input (l = 0) is never dropped and even the first block has p_1 < 1.
     * ``rule="linspace"`` (timm's ``drop_path_rate`` and Keras's ConvNeXt): evenly spaced from
       exactly 1 for the first block to p_L for the last, ``numpy.linspace(1, p_L, L)``.

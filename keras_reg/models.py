@@ -183,9 +183,9 @@ def deeper_cnn(
     seed=None,
     name=None,
 ):
-    """The DeeperCNN of seed 002, with residual blocks so that StochasticDepth can skip them.
+    """The CNN report's DeeperCNN, with residual blocks so that StochasticDepth can skip them.
 
-    Seed 002 stacks three 3x3 convolutions (64/128/256 channels, padding 1, batch norm, 2x2 max
+    The report stacks three 3x3 convolutions (64/128/256 channels, padding 1, batch norm, 2x2 max
     pooling after each) and a fully connected head, and "skips conv1 with probability 0.2". A
     convolution that changes the number of channels cannot fall back to the identity, so each
     stage here is: a 3x3 conv that sets the channels (conv-BN-ReLU, never skipped), then a residual
@@ -194,12 +194,12 @@ def deeper_cnn(
 
     Args:
         weight_decay: coefficient of :class:`keras_reg.regularizers.L2` on every conv and dense
-            kernel; with plain SGD this equals the ``weight_decay`` of seed 002's optimizer.
+            kernel; with plain SGD this equals the ``weight_decay`` of the report's optimizer (coupled).
         dropout: drop rate of the Dropout layer between the two dense layers of the head
-            (seed 002: 0.3); 0 leaves it out.
+            (the report: 0.3); 0 leaves it out.
         stochastic_depth: ``None`` (residual blocks always on) or the survival probability of the
             deepest residual block; shallower blocks follow :func:`keras_reg.layers.linear_decay`.
-            Seed 002's "skip with probability 0.2" is ``stochastic_depth=0.8``.
+            The report's "skip with probability 0.2" is ``stochastic_depth=0.8``.
         decay_rule: ``"huang"`` or ``"linspace"``, see :func:`keras_reg.layers.linear_decay`.
         filters: channels of the three stages.
         head_units: width of the hidden dense layer of the head.

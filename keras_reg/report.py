@@ -449,6 +449,13 @@ def fidelity(experiment, runs, out_dir, runs_dir=None):
     return [path]
 
 
+def penalty_geometry(experiment, runs, out_dir, runs_dir=None):
+    """The paper's Figures 1-2, computed (:mod:`keras_reg.geometry`); they need no runs."""
+    from keras_reg import geometry
+
+    return geometry.draw(out_dir)
+
+
 # --------------------------------------------------------------------------------------------------
 # The registry of artifact kinds an experiment can ask for: kind -> function(experiment, runs,
 # out_dir, **options) returning the paths it wrote.
@@ -460,6 +467,7 @@ ARTIFACTS = {
     "final_table": final_table,
     "fidelity": fidelity,
     "decision_boundaries": decision_boundaries,
+    "penalty_geometry": penalty_geometry,
 }
 
 

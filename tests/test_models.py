@@ -131,7 +131,7 @@ def test_planar_mlp_shapes_and_options():
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        ({"regularizer": "l1"}, "regularizer"),  # seed 001 has no L1 model
+        ({"regularizer": "l1"}, "regularizer"),  # the planar tutorial has no L1 model
         ({"alpha": float("nan")}, "alpha"),
         ({"keep_prob": 0.0}, "keep_prob"),
         ({"seed": 1.5}, "seed"),
