@@ -153,6 +153,8 @@ register(
             ("reference_tables", {"tables": {"table1": "test", "table2": "train", "table3": "gap"}}),
             ("summary", {}),
             ("penalty_geometry", {}),
+            ("weights", {}),
+            ("paper_claims", {}),
         ),
     )
 )

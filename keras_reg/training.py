@@ -216,7 +216,7 @@ def _spec_of_checkpoint(checkpoint):
 
 
 def _clear(run_dir):
-    for name in ("history.csv", CHECKPOINT, DIVERGENCE, "model.keras", "config.json"):
+    for name in ("history.csv", CHECKPOINT, DIVERGENCE, "model.keras", "config.json", "weights.json", "dropout.json"):
         (run_dir / name).unlink(missing_ok=True)
     shutil.rmtree(run_dir / "logs", ignore_errors=True)
 
@@ -480,8 +480,17 @@ class _Run:
         self.callbacks.on_epoch_end(epoch - 1, dict(zip(HISTORY_COLUMNS[1:], row[1:])))
         self.log(_progress(self.config, row))
 
-    def finish(self):
+    def finish(self, test=None):
+        """Saves the model and the measurements of the paper's conclusions (``weights.json``; and
+        ``dropout.json`` for an MLP with Dropout and class probabilities, on the test set ``test``)."""
+        from keras_reg import claims
+
         _save_model(self.run_dir, self.model)
+        _write_json(self.run_dir / "weights.json", claims.weight_summary(self.model))
+        if test is not None and self.config.metric == "sparse_categorical_accuracy" and claims.is_mlp(self.model):
+            check = claims.dropout_check(self.model, *test)
+            if check is not None:
+                _write_json(self.run_dir / "dropout.json", check)
         self.callbacks.on_train_end()
         return self.stats(True)
 
@@ -544,7 +553,7 @@ def _train(run, datasets, callbacks):
         run.check_steps(epoch, result)
         train, test, penalty = trainer.evaluate(x, y), trainer.evaluate(xt, yt), trainer.penalty()
         run.end_epoch(epoch, result, train, test, penalty, time.perf_counter() - start)
-    return run.finish()
+    return run.finish((x_test, y_test))
 
 
 def seed_stack_key(config):
@@ -620,5 +629,5 @@ def _train_together(runs, datasets, failures):
                 failures.append(error)
                 live.remove(k)
     for k in live:
-        stats[id(runs[k])] = runs[k].finish()
+        stats[id(runs[k])] = runs[k].finish((x_test, y_test))
     return stats

@@ -70,7 +70,7 @@ def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
     paths = report.make_all(PAPER, runs_dir, out)
     names = sorted(p.name for p in paths)
     assert names == sorted(
-        ["fig10.png", "fig10.pdf", "fig11.png", "fig11.pdf", "summary.md", "fig1_l1.png", "fig1_l1.pdf", "fig2_l2.png", "fig2_l2.pdf"]
+        ["fig10.png", "fig10.pdf", "fig11.png", "fig11.pdf", "summary.md", "fig1_l1.png", "fig1_l1.pdf", "fig2_l2.png", "fig2_l2.pdf", "claims.md"]
         + [f"table{i}.{s}" for i in (1, 2, 3) for s in ("md", "csv")]
     )
     assert all(p.stat().st_size > 0 for p in paths)
@@ -112,7 +112,7 @@ def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert len(list(out.iterdir())) == 15
+    assert len(list(out.iterdir())) == 16
 
 
 def test_make_figures_without_runs_is_one_line_error(tmp_path):
