@@ -558,15 +558,16 @@ def paper_claims(experiment, runs, out_dir, runs_dir=None):
             f"largest difference of the class probabilities {diff:.1e}; test accuracy {det.mean():.2f}% (deterministic) vs {mc.mean():.2f}% (average over masks) vs {single.mean():.2f}% (one mask), mean of {len(checks_)} seeds | "
             f"yes: the two forms are one network (float32 rounding), and the weight scaling is within {abs(det.mean() - mc.mean()):.2f} pp of the model average |"
         )
-    if "dropout" in runs and experiment.baseline in runs:
-        test = {case: _final(h, "test_accuracy", last) for case, h in runs.items()}
-        gap = {case: _final(h, "train_accuracy", last) - test[case] for case, h in runs.items()}
-        regularized = [c for c in runs if c != experiment.baseline]
+    test = {case: _final(h, "test_accuracy", last) for case, h in runs.items()}
+    test = {case: values for case, values in test.items() if len(values)}  # the runs that reached the last printed epoch
+    if "dropout" in test and experiment.baseline in test:
+        gap = {case: _final(runs[case], "train_accuracy", last) - test[case] for case in test}
+        regularized = [c for c in test if c != experiment.baseline]
         best = max(regularized, key=lambda c: test[c].mean())
         d_test, d_gap = test["dropout"], gap["dropout"]
         lines.append(
             f"| 4. Dropout regularizes best; final accuracy about 97% with a gap of 0.65% | epoch {last}: test accuracy and training minus test, mean +- std over seeds | "
-            + "; ".join(f"{experiment.label(c)} {test[c].mean():.2f} +- {test[c].std(ddof=1) if len(test[c]) > 1 else 0:.2f}% (gap {gap[c].mean():.2f} +- {gap[c].std(ddof=1) if len(gap[c]) > 1 else 0:.2f})" for c in runs)
+            + "; ".join(f"{experiment.label(c)} {test[c].mean():.2f} +- {test[c].std(ddof=1) if len(test[c]) > 1 else 0:.2f}% (gap {gap[c].mean():.2f} +- {gap[c].std(ddof=1) if len(gap[c]) > 1 else 0:.2f})" for c in test)
             + f" | best regularizer by test accuracy: {experiment.label(best)}; Dropout's accuracy {d_test.mean():.2f}% is {d_test.mean() - 97:+.2f} pp from 97%, its gap {d_gap.mean():.2f} pp is {d_gap.mean() - 0.65:+.2f} from 0.65 |"
         )
     path = Path(out_dir) / "claims.md"
