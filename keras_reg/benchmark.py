@@ -1,7 +1,9 @@
 """Seconds per epoch of the plain Keras path and of keras_reg's trainer, and the hardware's limit.
 
-An *epoch* here is what the reproduction does per epoch: one pass of SGD over the 60,000 training
-images in batches of 100, then inference over the whole training set and the 10,000 test images.
+An *epoch* here is what the reproduction does per epoch: one pass of SGD over the protocol's
+training images in its batches (55,000 in batches of 64 by default; 60,000 in batches of 100 under
+``tf1_init``, the protocol of the committed benchmark files), then inference over the whole
+training set and the 10,000 test images.
 
 * The plain path: ``model.fit(x, y, batch_size=100, epochs=1)`` then ``model.evaluate`` on the
   training and the test set, with Keras's defaults (its evaluation batch size is 32).
@@ -288,10 +290,15 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
         raise ValueError(f"Benchmarked configs must share one precision (the limit is measured in it); got {sorted(precisions)}")
     precision = precisions.pop()
     dtype = keras.DTypePolicy(precision).compute_dtype
-    train_flops, eval_flops = epoch_flops()
+    first = next(iter(configs.values()))
+    from keras_reg import data
+
+    n_train, n_test = data.DATASETS[first.dataset].sizes(first.dataset_args)  # the protocol's split
+    n_train, n_test = first.train_examples or n_train, first.test_examples or n_test
+    train_flops, eval_flops = epoch_flops(train_examples=n_train // first.batch_size * first.batch_size, eval_examples=n_train + n_test)
     limit_before = matmul_throughput(matmul_size, dtype=dtype)
     log(f"matmul throughput {limit_before / 1e9:.1f} GFLOP/s ({matmul_size}^3 {dtype}, {keras.backend.backend()})")
-    products_seconds = matrix_products_epoch(dtype=dtype)
+    products_seconds = matrix_products_epoch(batch=first.batch_size, train_examples=n_train, eval_examples=n_train + n_test, dtype=dtype)
     log(f"the epoch's matrix products alone: {products_seconds:.2f} s")
     cases = {}
     for case, config in configs.items():

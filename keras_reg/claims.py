@@ -26,24 +26,15 @@ HISTOGRAM_EDGES = np.linspace(-8.0, 1.0, 37)  # log10 |w|, 0.25 decades per bin
 
 def weight_summary(model):
     """{"layers": [...], "histogram_edges": [...]} for every layer with a kernel (JSON-ready)."""
-    from keras import ops
-
-    from keras_reg.regularizers import _walk
+    from keras_reg.regularizers import _norms, kernels
 
     layers = []
-    for layer in _walk(model):
-        kernel = getattr(layer, "kernel", None)
-        if kernel is None:
-            continue
-        w = np.abs(np.asarray(ops.convert_to_numpy(kernel), dtype=np.float64)).ravel()
+    for name, w in kernels(model):
+        w = w.ravel()
         counts, _ = np.histogram(np.log10(np.maximum(w, 1e-30)), bins=HISTOGRAM_EDGES)
         layers.append(
             {
-                "layer": layer.name,
-                "size": int(w.size),
-                "l1": float(w.sum()),
-                "l2": float(np.sqrt(np.square(w).sum())),
-                "max_abs": float(w.max()),
+                **_norms(name, w),
                 "fraction_below": {f"{t:g}": float((w < t).mean()) for t in THRESHOLDS},
                 "exact_zeros": int((w == 0).sum()),
                 "histogram": [int(c) for c in counts],

@@ -14,8 +14,6 @@ figures: loss contours, the L1 diamond or L2 circle through w-hat, and the path 
 Plain NumPy: these are two-dimensional illustrations, not training.
 """
 
-from pathlib import Path
-
 import numpy as np
 
 from keras_reg import checks
@@ -68,6 +66,8 @@ def draw(out_dir, alphas=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from keras_reg.report import save_figure
+
     alphas = np.linspace(0.0, 2.2, 45) if alphas is None else np.asarray(alphas)
     grid = np.linspace(-0.4, 1.6, 301)
     xx, yy = np.meshgrid(grid, grid)
@@ -104,10 +104,5 @@ def draw(out_dir, alphas=None):
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=7, loc="upper left")
         fig.tight_layout()
-        for suffix in (".png", ".pdf"):
-            path = Path(out_dir) / f"{name}{suffix}"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
-            paths.append(path)
-        plt.close(fig)
+        paths += save_figure(fig, out_dir, name)
     return paths

@@ -79,23 +79,19 @@ def weight_stats(model, threshold=1e-3):
         ``max_abs`` and ``fraction_below`` (fraction of weights with |w| < threshold).
     """
     checks.POSITIVE("threshold", threshold)
-    rows = []
+    return [{**_norms(name, w), "fraction_below": float((w < threshold).mean())} for name, w in kernels(model)]
+
+
+def kernels(model):
+    """(layer name, |kernel| as a float64 array) for every layer of ``model`` that has a kernel."""
     for layer in _walk(model):
         kernel = getattr(layer, "kernel", None)
-        if kernel is None:
-            continue
-        w = np.abs(np.asarray(ops.convert_to_numpy(kernel), dtype=np.float64))
-        rows.append(
-            {
-                "layer": layer.name,
-                "size": int(w.size),
-                "l1": float(w.sum()),
-                "l2": float(np.sqrt(np.square(w).sum())),
-                "max_abs": float(w.max()),
-                "fraction_below": float((w < threshold).mean()),
-            }
-        )
-    return rows
+        if kernel is not None:
+            yield layer.name, np.abs(np.asarray(ops.convert_to_numpy(kernel), dtype=np.float64))
+
+
+def _norms(name, w):
+    return {"layer": name, "size": int(w.size), "l1": float(w.sum()), "l2": float(np.sqrt(np.square(w).sum())), "max_abs": float(w.max())}
 
 
 def _walk(model):

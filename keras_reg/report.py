@@ -39,6 +39,21 @@ def write_text(path, text):
     atomic_write(path, text.encode())
 
 
+def save_figure(fig, out_dir, name):
+    """Saves a matplotlib figure as ``name``.png and .pdf (without a creation date, so that an
+    unchanged figure is an unchanged file) and closes it; returns the paths."""
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for suffix in (".png", ".pdf"):
+        path = Path(out_dir) / f"{name}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
 def load_runs(runs_dir, cases):
     """{case: {seed: history}} for every ``<case>/seed_<k>/history.csv`` under ``runs_dir``, in the
     order of ``cases``. A damaged history raises :class:`keras_reg.training.RunDirError`."""
@@ -198,14 +213,7 @@ def curves(experiment, runs, out_dir, name, column, title, reference=None, scale
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, ncol=2, loc="lower right" if scale == 100.0 else "upper right")
     fig.tight_layout()
-    paths = []
-    for suffix in (".png", ".pdf"):
-        path = Path(out_dir) / f"{name}{suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
-        paths.append(path)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, name)
 
 
 def _span(values, sign=""):
@@ -357,14 +365,7 @@ def decision_boundaries(experiment, runs, out_dir, name="boundaries", title="Dec
         ax.set_aspect("equal")
     fig.suptitle(f"{title} (dots: training points, crosses: test points)", fontsize=10)
     fig.tight_layout()
-    paths = []
-    for suffix in (".png", ".pdf"):
-        path = Path(out_dir) / f"{name}{suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
-        paths.append(path)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, name)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -512,14 +513,8 @@ def weights(experiment, runs, out_dir, runs_dir=None):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    paths = [Path(out_dir) / "weights.md"]
-    write_text(paths[0], "\n".join(lines) + "\n")
-    for suffix in (".png", ".pdf"):
-        path = Path(out_dir) / f"weights{suffix}"
-        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
-        paths.append(path)
-    plt.close(fig)
-    return paths
+    write_text(Path(out_dir) / "weights.md", "\n".join(lines) + "\n")
+    return [Path(out_dir) / "weights.md"] + save_figure(fig, out_dir, "weights")
 
 
 def _final(histories, column, epoch):

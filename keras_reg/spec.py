@@ -52,7 +52,6 @@ FIELDS = {
     "precision": Param("float32", checks.Choice(PRECISIONS), "float32 (default): every computation in float32. mixed_bfloat16: a speed option, off by default: the hidden layers compute in bfloat16 (docs/speed.md)."),
     "eval_dropout": Param(False, checks.Boolean(), "Measure losses and accuracies with Dropout still on (a diagnostic reading of curves; off is inference mode, what the paper's Table 2 implies)."),
 }
-# A setting that names where data comes from, not what it is, when the data set verifies its copies.
 _SPEC_FIELDS = tuple(FIELDS)
 
 
@@ -133,9 +132,6 @@ class RunSpec:
         for key, params, values in (("model_args", builder.params, self.builder_args), ("data_args", dataset.params, self.dataset_args)):
             parts[key] = {k: (v if params[k].decides(values) else params[k].default) for k, v in values.items()}
         return json.dumps(parts, sort_keys=True)
-
-    def train_examples_or(self, available):
-        return available if self.train_examples is None else self.train_examples
 
 
 def make_spec(**values):
