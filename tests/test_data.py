@@ -313,3 +313,22 @@ def test_the_planar_stand_in_has_the_tutorials_shape_and_differs_by_seed():
     assert set(np.unique(y)) == {0, 1} and 0.3 < y.mean() < 0.7  # two classes of comparable size
     assert np.abs(x).max() <= 0.75
     assert not np.array_equal(data.planar_dataset(seed=1)[0][0], x)
+
+
+def test_the_planar_experiment_runs_on_a_users_data_mat(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from keras_reg import training
+
+    arrays = _planar_mat(tmp_path / "data.mat")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train.py"
+    result = subprocess.run([sys.executable, str(script), "--experiment=planar", "--case=l2", "--epochs=1000", f"--data_source={tmp_path / 'data.mat'}", f"--out_dir={tmp_path / 'run'}"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    spec = training.read_spec(tmp_path / "run")
+    (x, y), _ = training.load_data(spec)
+    assert spec.data_source.endswith("data.mat") and np.allclose(x, arrays["X"])
+    (tmp_path / "bad.mat").write_bytes(b"garbage")
+    bad = subprocess.run([sys.executable, str(script), "--experiment=planar", "--epochs=1000", f"--data_source={tmp_path / 'bad.mat'}", f"--out_dir={tmp_path / 'bad'}"], capture_output=True, text=True)
+    assert bad.returncode == 4 and bad.stderr.count("\n") == 1 and "not a readable MATLAB file" in bad.stderr
