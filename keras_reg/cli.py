@@ -46,37 +46,33 @@ def flags_parser(program, fv=None):
 
 
 def setting_params():
-    """{name: (Param, [who declares it])} over the spec's fields and every builder's and data set's
-    arguments; a name declared by several must be the same kind of value in each."""
+    """{name: [(who declares it, Param), ...]} over the spec's fields and every builder's and data
+    set's arguments; a name declared by several must be the same kind of value in each."""
     from keras_reg import data, models
 
-    params = {name: (param, ["run spec"]) for name, param in spec.FIELDS.items()}
+    params = {name: [("run spec", param)] for name, param in spec.FIELDS.items()}
     for kind, registry in (("model", models.BUILDERS), ("dataset", data.DATASETS)):
         for owner, entry in registry.items():
             for name, param in entry.params.items():
-                if name in params:
-                    first = params[name][0]
-                    if type(first.check) is not type(param.check):
-                        raise TypeError(f"setting {name!r} is a {type(first.check).__name__} for {params[name][1]} but a {type(param.check).__name__} for {kind} {owner}")
-                    params[name][1].append(f"{kind} {owner}")
-                else:
-                    params[name] = (param, [f"{kind} {owner}"])
+                declared = params.setdefault(name, [])
+                if declared and type(declared[0][1].check) is not type(param.check):
+                    raise TypeError(f"setting {name!r} is a {type(declared[0][1].check).__name__} for {declared[0][0]} but a {type(param.check).__name__} for {kind} {owner}")
+                declared.append((f"{kind} {owner}", param))
     return params
 
 
 def define_setting_flags(fv, exclude=()):
-    """One flag per setting (default None: the experiment's value), defined on ``fv``."""
-    for name, (param, owners) in setting_params().items():
+    """One flag per setting (default None: the experiment's value), defined on ``fv``; the help is
+    the first declaration's, the choices of an enum those of every declaration."""
+    for name, declared in setting_params().items():
         if name in exclude:
             continue
-        where = "" if owners == ["run spec"] else f" [{', '.join(owners)}]"
-        text = f"{param.help}{where}"
-        check = param.check
+        owners = [owner for owner, _ in declared]
+        check = declared[0][1].check
+        text = declared[0][1].help + ("" if owners == ["run spec"] else f" [{', '.join(owners)}]")
         if isinstance(check, checks.Choice):
-            choices = list(check.choices)
-            for other in _same_name_choices(name):
-                choices += [c for c in other if c not in choices]
-            flags.DEFINE_enum(name, None, [str(c) for c in choices], text, flag_values=fv)
+            choices = list(dict.fromkeys(str(c) for _, param in declared for c in param.check.choices))
+            flags.DEFINE_enum(name, None, choices, text, flag_values=fv)
         elif isinstance(check, checks.Boolean):
             flags.DEFINE_bool(name, None, text, flag_values=fv)
         elif isinstance(check, checks.Number):
@@ -85,13 +81,6 @@ def define_setting_flags(fv, exclude=()):
             flags.DEFINE_integer(name, None, text, flag_values=fv)
         else:
             flags.DEFINE_string(name, None, text, flag_values=fv)
-
-
-def _same_name_choices(name):
-    """The choices every builder or data set allows for a Choice setting of this name."""
-    from keras_reg import data, models
-
-    return [e.params[name].check.choices for r in (models.BUILDERS, data.DATASETS) for e in r.values() if name in e.params]
 
 
 def setting_overrides(fv, exclude=()):

@@ -238,8 +238,7 @@ def _rows(array):
 def _prepare(run_dir, config, overwrite, log):
     """The state the run starts from. Every file read is checked: a damaged one is rebuilt from an
     intact checkpoint where it can be (config.json, history.csv) and otherwise reported in one line
-    naming it and what to do."""
-    check_writable(run_dir)
+    naming it and what to do. The caller has checked that ``run_dir`` is writable and locked it."""
     checkpoint_path = run_dir / CHECKPOINT
     if overwrite:
         _clear(run_dir)
