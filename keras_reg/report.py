@@ -581,6 +581,109 @@ def penalty_geometry(experiment, runs, out_dir, runs_dir=None):
 # The registry of artifact kinds an experiment can ask for: kind -> function(experiment, runs,
 # out_dir, **options) returning the paths it wrote.
 
+def _sweep_points(experiment, sweep, runs):
+    """Per value of the sweep with runs: (value, case, epoch, test, train, gap), arrays over seeds in
+    percent at the last epoch every seed of that point reached."""
+    points = []
+    for value in sweep.values:
+        case = sweep.case(value)
+        if case not in runs:
+            continue
+        epoch = int(min(h["epoch"][-1] for h in runs[case].values()))
+        test, train = _values_at(runs[case], "test", epoch), _values_at(runs[case], "train", epoch)
+        points.append((value, case, epoch, test, train, train - test))
+    return points
+
+
+def _indistinguishable(points, best):
+    """The points whose mean test accuracy is within two standard errors of their difference from the best."""
+    b = points[best][3]
+    close = []
+    for point in points:
+        t = point[3]
+        se = math.sqrt(b.var(ddof=1) / len(b) + t.var(ddof=1) / len(t)) if len(b) > 1 and len(t) > 1 else 0.0
+        if b.mean() - t.mean() <= 2 * se:
+            close.append(point[0])
+    return close
+
+
+def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
+    """``<sweep>.png``/``.pdf`` (test and training accuracy, and their gap, against the swept value:
+    mean and one standard deviation over seeds, the paper's printed point marked) and ``<sweep>.md``
+    (the numbers, the best point and the points indistinguishable from it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from keras_reg.experiments import SWEEPS
+
+    sweep = SWEEPS[sweep]
+    points = _sweep_points(experiment, sweep, runs)
+    if not points:
+        return []
+    epochs = sorted({p[2] for p in points})
+    paper_value = experiment.base[sweep.param]
+    printed = {}
+    if len(epochs) == 1 and epochs[0] in experiment.reference.epochs:
+        k = experiment.reference.epochs.index(epochs[0])
+        printed = {which: experiment.reference.tables[which][sweep.paper_case][k] for which in ("test", "train", "gap")}
+    fig, (ax, gx) = plt.subplots(1, 2, figsize=(11, 4.3))
+    x = np.array([p[0] for p in points])
+    color = experiment.color(points[0][1])
+    for axis, series in ((ax, (("test", 3, "o-"), ("train", 4, "s--"))), (gx, (("gap", 5, "o-"),))):
+        for which, column, style in series:
+            mean = np.array([p[column].mean() for p in points])
+            std = np.array([p[column].std(ddof=1) if len(p[column]) > 1 else 0.0 for p in points])
+            axis.errorbar(x, mean, yerr=std, fmt=style, color=color, capsize=3, ms=4, label=f"{which} (ours, mean +- std over seeds)")
+            if which in printed:
+                axis.plot([paper_value], [printed[which]], "*", color="k", ms=11, label=f"{which}, the paper (epoch {epochs[0]})")
+        if sweep.log:
+            axis.set_xscale("symlog", linthresh=min(v for v in sweep.values if v > 0))
+        axis.set_xlabel(sweep.param.replace("_", " "))
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    ax.set_ylabel("accuracy (%)")
+    gx.set_ylabel("training minus test accuracy (pp)")
+    fig.suptitle(f"{sweep.title}: the paper's network after {', '.join(map(str, epochs))} epochs")
+    fig.tight_layout()
+    paths = save_figure(fig, out_dir, sweep.name)
+
+    def cell(values):
+        mean, std = _mean_std(values)
+        return f"{mean:.2f} +- {std:.2f}"
+
+    lines = [
+        f"### {sweep.title}: the paper's network after {', '.join(map(str, epochs))} epochs",
+        "",
+        f"| {sweep.param} | case | seeds | test accuracy (%) | training accuracy (%) | training minus test (pp) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for value, case, epoch, test, train, gap in points:
+        mark = " (the paper's)" if value == paper_value else (" (no regularization)" if value == sweep.off else "")
+        lines.append(f"| {value:g}{mark} | {case} | {len(test)} | {cell(test)} | {cell(train)} | {cell(gap)} |")
+    if printed:
+        lines.append(f"| {paper_value:g} | the paper | 1 | {printed['test']:.2f} | {printed['train']:.2f} | {printed['gap']:.2f} |")
+    best = max(range(len(points)), key=lambda i: points[i][3].mean())
+    close = _indistinguishable(points, best)
+    lines += [
+        "",
+        f"Mean +- standard deviation over seeds. Best test accuracy: {sweep.param} = {points[best][0]:g} ({cell(points[best][3])}%). "
+        f"Within two standard errors of the difference from it: {sweep.param} = {', '.join(f'{v:g}' for v in close)}.",
+    ]
+    if sweep.flat:
+        low, high, who = sweep.flat
+        inside = [p[0] for p in points if low <= p[0] <= high]
+        holds = all(v in close for v in inside)
+        lines.append(
+            f"{who} report the test error flat for {sweep.param} from about {low:g} to {high:g}: "
+            + (f"here too, every point from {low:g} to {high:g} is within two standard errors of the best." if holds else f"here not: of the points from {low:g} to {high:g}, {', '.join(f'{v:g}' for v in inside if v not in close)} fall more than two standard errors below the best.")
+        )
+    path = Path(out_dir) / f"{sweep.name}.md"
+    write_text(path, "\n".join(lines) + "\n")
+    return [*paths, path]
+
+
 ARTIFACTS = {
     "curves": curves,
     "reference_tables": reference_tables,
@@ -591,6 +694,7 @@ ARTIFACTS = {
     "penalty_geometry": penalty_geometry,
     "weights": weights,
     "paper_claims": paper_claims,
+    "sweep": sweep,
 }
 
 
