@@ -70,3 +70,18 @@ def test_register_refuses_a_case_whose_spec_is_invalid_and_unknown_cases_are_one
     assert "bad" not in EXPERIMENTS
     with pytest.raises(ConfigError, match="`case`"):
         EXPERIMENTS["paper"].spec("l3")
+
+
+def test_a_sweep_is_its_values_as_cases_and_its_off_value_is_the_standard_network():
+    for name, sweep in experiments.SWEEPS.items():
+        experiment = EXPERIMENTS[name]
+        assert list(experiment.cases) == [sweep.case(v) for v in sweep.values]
+        none = experiment.spec("none")
+        assert none.identity() == EXPERIMENTS["paper"].spec("standard", eval_every=20).identity() and none.epochs == 20
+        for value in sweep.values:
+            if value != sweep.off:
+                spec = experiment.spec(sweep.case(value))
+                assert (spec.builder_args["regularizer"], spec.builder_args[sweep.param]) == (sweep.regularizer, value)
+    # the sweep's point at the paper's value is the paper's case (evaluated every 20 epochs)
+    assert EXPERIMENTS["sweep_l1"].spec("l1_alpha_0.0005").identity() == EXPERIMENTS["paper"].spec("l1", eval_every=20).identity()
+    assert EXPERIMENTS["sweep_keep"].spec("dropout_keep_prob_0.5").identity() == EXPERIMENTS["paper"].spec("dropout", eval_every=20).identity()

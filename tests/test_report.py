@@ -189,3 +189,20 @@ def test_the_planar_experiment_end_to_end_draws_boundaries_from_its_trained_mode
     (tmp_path / "runs" / "l2" / "seed_0" / "model.keras").unlink()
     with pytest.raises(FileNotFoundError, match="model.keras is missing"):
         report.make_all(planar, tmp_path / "runs", tmp_path / "out")
+
+
+def test_a_sweep_table_is_mean_std_per_point_with_the_paper_and_the_flat_range(tmp_path):
+    keep = EXPERIMENTS["sweep_keep"]
+    accuracies = {"dropout_keep_prob_0.3": (0.90, 0.91), "dropout_keep_prob_0.5": (0.96, 0.97), "dropout_keep_prob_0.8": (0.965, 0.975), "none": (0.93, 0.94)}
+    for case, (a, b) in accuracies.items():
+        _fake_run(tmp_path / "runs", case, 0, 0.99, a, epochs=20)
+        _fake_run(tmp_path / "runs", case, 1, 0.99, b, epochs=20)
+    paths = report.make_all(keep, tmp_path / "runs", tmp_path / "out")
+    assert {p.name for p in paths} == {"sweep_keep.png", "sweep_keep.pdf", "sweep_keep.md"}
+    text = (tmp_path / "out" / "sweep_keep.md").read_text()
+    std = 100 * np.std([0.96, 0.97], ddof=1)
+    assert f"| 0.5 (the paper's) | dropout_keep_prob_0.5 | 2 | {100 * (0.965 + 2e-4):.2f} +- {std:.2f} |" in text
+    assert "| 0.5 | the paper | 1 | 95.47 | 95.56 | 0.09 |" in text  # Table 1-3 at epoch 20
+    # best 0.8 (97.02); 0.5 is 0.5 pp below it with a standard error of the difference of 0.71 (within 2 SE); 0.3 and 1 are not
+    assert "Best test accuracy: keep_prob = 0.8" in text and "keep_prob = 0.5, 0.8." in text
+    assert "here not: of the points from 0.4 to 0.8, " not in text and "here too" in text
