@@ -1,8 +1,9 @@
 """Model builders for the paper's MLP (its Figure 9) and the two companion experiments, and their registry.
 
 * :func:`paper_mlp`: 784-1000-500-10, tanh hidden units, softmax output (paper section 3).
-* :func:`deeper_cnn`: the CNN report's MNIST network (64/128/256 channels, batch norm, pooling),
-  with residual blocks so that StochasticDepth can skip them.
+* :func:`report_cnn`: the CNN report's MNIST network (three 3x3 convolutions of 64/128/256
+  channels, batch norm, 2x2 max pooling, a fully connected head), StochasticDepth on its convolutions.
+* :func:`deeper_cnn`: the same stages with a residual block each (about 7 times the compute).
 * :func:`planar_mlp`: the planar tutorial's [2, 20, 3, 1] ReLU/sigmoid network.
 
 Builders take the paper's *keep probability*; Keras's Dropout takes ``rate = 1 - keep_prob``.
@@ -25,6 +26,7 @@ __all__ = [
     "PAPER_REGULARIZERS",
     "INITIALIZERS",
     "paper_mlp",
+    "report_cnn",
     "deeper_cnn",
     "planar_mlp",
     "kernel_initializer",
@@ -163,6 +165,89 @@ def paper_mlp(
     # Its own layer, so that a trainer can read the logits behind it (keras_reg.engine).
     outputs = keras.layers.Softmax(dtype=output_dtype, name="softmax")(logits)
     return keras.Model(inputs, outputs, name=name or f"paper_mlp_{regularizer}")
+
+
+SD_BLOCKS = ("conv1", "all")
+
+
+def report_cnn(weight_decay=0.0, dropout=0.0, stochastic_depth=1.0, sd_blocks="conv1", head_units=512, seed=None, name=None):
+    """The CNN report's DeeperCNN: three conv-BN-ReLU layers (3x3, stride 1, padding 1; 64, 128 and
+    256 channels), each followed by 2x2 max pooling (28 -> 14 -> 7 -> 3), then Flatten, a ReLU dense
+    layer of ``head_units``, optional Dropout, and a 10-way softmax. About 59 MFLOP per image.
+
+    The report reads as PyTorch code, so its defaults are PyTorch's where it states nothing:
+    convolutions and dense layers with biases, initialized uniform(+-1/sqrt(fan_in)) as
+    ``torch.nn.Conv2d``/``Linear`` are (Kaiming-uniform with a = sqrt(5)); batch norm with momentum
+    0.1 (Keras's 0.9) and epsilon 1e-5. The head's width is not given: 512.
+
+    Stochastic depth, as the report defines it: in training a layer is kept with probability p_l or
+    replaced by the identity; at test time its output is p_l F(x) + (1 - p_l) x. A convolution here
+    widens its input (conv1: 1 -> 64 channels), so the identity is Huang et al.'s shortcut for a
+    change of width, the input zero-padded to the new channels (:class:`keras_reg.layers.PadChannels`):
+    :class:`keras_reg.layers.StochasticDepth` on ``[pad(x), F(x) - pad(x)]`` gives F(x) or pad(x) in
+    training and p F(x) + (1 - p) pad(x) at inference (``scale="test"``, one gate per batch). Unlike
+    stochastic depth in a residual network, the skipped layer is the whole transformation, not a
+    residual branch beside an identity path: with conv1 dropped, conv2 sees the raw image in one of
+    its 64 input channels and zeros in the others.
+
+    Args:
+        weight_decay: coupled weight decay, PyTorch's ``Adam(weight_decay=...)``: the L2 penalty
+            ``weight_decay/2 sum v^2`` (:class:`keras_reg.regularizers.L2`) on every trainable variable,
+            kernels, biases and batch norm's scale and offset, so that its gradient ``weight_decay * v``
+            is added to the data gradient before the optimizer's scaling. 0: none.
+        dropout: drop rate between the two dense layers (the report: 0.3); 0 leaves it out.
+        stochastic_depth: survival probability; 1: no stochastic depth (no extra layers).
+        sd_blocks: ``"conv1"`` (the report: conv1 survives with ``stochastic_depth``) or ``"all"``
+            (every convolution, p_l = 1 - l/3 (1 - stochastic_depth), Huang et al.'s linear rule).
+        head_units: width of the hidden dense layer.
+        seed: optional integer seed of the initializers, Dropout and StochasticDepth.
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Model`` from (batch, 28, 28, 1) images in [0, 1] to (batch, 10) class
+        probabilities; a Dense layer ``"logits"`` followed by a ``keras.layers.Softmax`` ``"softmax"``.
+    """
+    weight_decay = checks.NONNEGATIVE("weight_decay", weight_decay)
+    dropout = checks.Number(0.0, 1.0, high_open=True, expected="a drop rate in [0, 1)")("dropout", dropout)
+    stochastic_depth = checks.KEEP_PROB("stochastic_depth", stochastic_depth)
+    checks.Choice(SD_BLOCKS)("sd_blocks", sd_blocks)
+    checks.Integer(1, 2**20)("head_units", head_units)
+    _check_seed(seed)
+    filters = (64, 128, 256)
+    survival = [1.0] * len(filters)
+    if stochastic_depth < 1.0:
+        survival = [stochastic_depth] + [1.0] * (len(filters) - 1) if sd_blocks == "conv1" else kr_layers.linear_decay(len(filters), stochastic_depth)
+    penalty = regularizers.L2(weight_decay) if weight_decay > 0 else None
+    count = iter(range(1000))
+
+    def torch_init(fan_in):  # torch.nn.Conv2d / Linear: kernel and bias uniform(+-1/sqrt(fan_in))
+        layer_seed = None if seed is None else seed * 1000 + next(count)
+        bound = fan_in**-0.5
+        return {
+            "kernel_initializer": keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform", seed=layer_seed),
+            "bias_initializer": keras.initializers.RandomUniform(-bound, bound, seed=None if seed is None else layer_seed + 500),
+            "kernel_regularizer": penalty,
+            "bias_regularizer": penalty,
+        }
+
+    inputs = keras.Input(shape=(28, 28, 1), name="image")
+    x = inputs
+    for index, (channels, p) in enumerate(zip(filters, survival), start=1):
+        y = keras.layers.Conv2D(channels, 3, padding="same", name=f"conv{index}", **torch_init(9 * x.shape[-1]))(x)
+        y = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_regularizer=penalty, beta_regularizer=penalty, name=f"bn{index}")(y)
+        y = keras.layers.ReLU(name=f"relu{index}")(y)  # (batch, h, w, channels)
+        if p < 1.0:
+            shortcut = kr_layers.PadChannels(channels, name=f"pad{index}")(x)
+            residual = keras.layers.Subtract(name=f"conv{index}_minus_pad")([y, shortcut])
+            y = kr_layers.StochasticDepth(p, seed=None if seed is None else seed * 1000 + 700 + index, name=f"sd{index}")([shortcut, residual])
+        x = keras.layers.MaxPooling2D(2, name=f"pool{index}")(y)
+    x = keras.layers.Flatten(name="flatten")(x)  # (batch, 3 * 3 * 256)
+    x = keras.layers.Dense(head_units, activation="relu", name="fc1", **torch_init(x.shape[-1]))(x)
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, seed=None if seed is None else seed * 1000 + 900, name="fc_dropout")(x)
+    logits = keras.layers.Dense(10, name="logits", **torch_init(head_units))(x)
+    outputs = keras.layers.Softmax(name="softmax")(logits)
+    return keras.Model(inputs, outputs, name=name or "report_cnn")
 
 
 def _conv_bn_relu(x, filters, penalty, name):
@@ -325,6 +410,10 @@ def _dropped(values):
     return values["regularizer"] == "dropout"
 
 
+def _report_cnn(alpha, dropout, stochastic_depth, sd_blocks, seed):
+    return report_cnn(weight_decay=alpha, dropout=dropout, stochastic_depth=stochastic_depth, sd_blocks=sd_blocks, seed=seed)
+
+
 def _residual_cnn(alpha, dropout, stochastic_depth, decay_rule, seed):
     # stochastic_depth = 1 keeps every block: plain residual additions, no StochasticDepth layers.
     return deeper_cnn(weight_decay=alpha, dropout=dropout, stochastic_depth=None if stochastic_depth == 1.0 else stochastic_depth, decay_rule=decay_rule, seed=seed)
@@ -346,6 +435,16 @@ BUILDERS = {
         },
         "The paper's 784-1000-500-10 tanh MLP with a softmax output.",
         precisions=("float32", "mixed_bfloat16"),
+    ),
+    "report_cnn": Builder(
+        _report_cnn,
+        {
+            "alpha": Param(0.0, checks.NONNEGATIVE, "Coupled weight decay (PyTorch's Adam weight_decay): alpha/2 sum v^2 on every trainable variable, its gradient alpha*v added before Adam's scaling."),
+            "dropout": Param(0.0, checks.Number(0.0, 1.0, high_open=True, expected="a drop rate in [0, 1)"), "Drop rate between the two fully connected layers (the CNN report: 0.3); 0 for none."),
+            "stochastic_depth": Param(1.0, checks.KEEP_PROB, "Survival probability of a convolution layer under stochastic depth (the CNN report: 0.8 on conv1); 1 for none."),
+            "sd_blocks": Param("conv1", checks.Choice(SD_BLOCKS), "Which convolutions stochastic depth skips: conv1 (the report) or all (p_l = 1 - l/3 (1 - p)).", lambda v: v["stochastic_depth"] < 1.0),
+        },
+        "The CNN report's network: three conv-BN-ReLU-maxpool layers of 64/128/256 channels and a fully connected head.",
     ),
     "residual_cnn": Builder(
         _residual_cnn,

@@ -281,23 +281,36 @@ def summary(experiment, runs, out_dir, runs_dir=None):
 _FINAL_COLUMNS = (("test_accuracy", 100.0, "test acc. (%)"), ("train_accuracy", 100.0, "train acc. (%)"), ("test_loss", 1.0, "test loss"), ("train_loss", 1.0, "train loss"))
 
 
-def final_table(experiment, runs, out_dir, runs_dir=None):
+def _roughness(history, column):
+    """The mean absolute change of ``column`` from one evaluation to the next: how jagged its curve is."""
+    values = np.asarray(history[column], dtype=float)
+    return float(np.mean(np.abs(np.diff(values)))) if len(values) > 1 else math.nan
+
+
+def final_table(experiment, runs, out_dir, runs_dir=None, stability=None):
     """``final.md`` and ``final.csv``: per case the last row's accuracies and losses, mean +- std over
-    seeds, beside the reference's printed accuracies if it has them; and each case against the
-    baseline: the difference of mean accuracies with its standard error."""
+    seeds, beside the reference's printed values (the last of each of its tables); with
+    ``stability`` (a history column), the mean absolute change of that column from one evaluation to
+    the next (lower: a smoother curve); and each case against the baseline: the difference of mean
+    accuracies with its standard error."""
     last = {case: min(int(h["epoch"][-1]) for h in histories.values()) for case, histories in runs.items()}
     values = {case: {column: np.array([scale * h[column][h["epoch"] == last[case]][0] for h in histories.values()]) for column, scale, _ in _FINAL_COLUMNS} for case, histories in runs.items()}
+    columns = [(column, label) for column, _, label in _FINAL_COLUMNS]
+    if stability:
+        for case, histories in runs.items():
+            values[case]["stability"] = np.array([_roughness(h, stability) for h in histories.values()])
+        columns.append(("stability", f"mean abs. change of the {stability.replace('_', ' ')} per evaluation"))
     reference = experiment.reference
-    printed = (lambda case, which: reference.tables[which].get(experiment.reference_case(case), (math.nan,))[-1]) if reference else None
-    extra = ["reference train acc. (%)", "reference test acc. (%)"] if reference else []
-    lines = ["| case | seeds | epochs | " + " | ".join([label for _, _, label in _FINAL_COLUMNS] + extra) + " |", "| --- |" + " --- |" * (2 + len(_FINAL_COLUMNS) + len(extra))]
+    printed = list(reference.tables) if reference else []
+    extra = [reference.labels.get(name, f"reference {name}") for name in printed]
+    lines = ["| case | seeds | epochs | " + " | ".join([label for _, label in columns] + extra) + " |", "| --- |" + " --- |" * (2 + len(columns) + len(extra))]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["case", "seeds", "epochs"] + [f"{c}_{k}" for c, _, _ in _FINAL_COLUMNS for k in ("mean", "std")] + (["reference_train_accuracy", "reference_test_accuracy"] if reference else []))
+    writer.writerow(["case", "seeds", "epochs"] + [f"{c}_{k}" for c, _ in columns for k in ("mean", "std")] + [f"reference_{name}" for name in printed])
     for case, histories in runs.items():
-        stats = [_mean_std(values[case][column]) for column, _, _ in _FINAL_COLUMNS]
-        ref = [printed(case, "train"), printed(case, "test")] if reference else []
-        lines.append(f"| {experiment.label(case)} | {len(histories)} | {last[case]} | " + " | ".join([f"{m:.4g} +- {sd:.2g}" for m, sd in stats] + [f"{v:.1f}" if math.isfinite(v) else "-" for v in ref]) + " |")
+        stats = [_mean_std(values[case][column]) for column, _ in columns]
+        ref = [reference.tables[name].get(experiment.reference_case(case), (math.nan,))[-1] for name in printed]
+        lines.append(f"| {experiment.label(case)} | {len(histories)} | {last[case]} | " + " | ".join([f"{m:.4g} +- {sd:.2g}" for m, sd in stats] + [f"{v:g}" if math.isfinite(v) else "-" for v in ref]) + " |")
         writer.writerow([case, len(histories), last[case]] + [f"{v:.6g}" for pair in stats for v in pair] + [f"{v:g}" for v in ref])
     if reference:
         lines += ["", f"Reference: {reference.source}."]

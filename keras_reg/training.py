@@ -216,7 +216,7 @@ def _spec_of_checkpoint(checkpoint):
 
 
 def _clear(run_dir):
-    for name in ("history.csv", CHECKPOINT, DIVERGENCE, "model.keras", "config.json", "weights.json", "dropout.json"):
+    for name in ("history.csv", CHECKPOINT, DIVERGENCE, "model.keras", "config.json", "weights.json", "dropout.json", "stochastic_depth.json"):
         (run_dir / name).unlink(missing_ok=True)
     shutil.rmtree(run_dir / "logs", ignore_errors=True)
 
@@ -481,7 +481,8 @@ class _Run:
 
     def finish(self, test=None):
         """Saves the model and the measurements of the paper's conclusions (``weights.json``; and
-        ``dropout.json`` for an MLP with Dropout and class probabilities, on the test set ``test``)."""
+        ``dropout.json`` for an MLP with Dropout and ``stochastic_depth.json`` for a model with
+        StochasticDepth, on the test set ``test``)."""
         from keras_reg import claims
 
         _save_model(self.run_dir, self.model)
@@ -490,6 +491,10 @@ class _Run:
             check = claims.dropout_check(self.model, *test)
             if check is not None:
                 _write_json(self.run_dir / "dropout.json", check)
+        if test is not None and self.config.metric == "sparse_categorical_accuracy":
+            check = claims.stochastic_depth_check(self.model, *test)
+            if check is not None:
+                _write_json(self.run_dir / "stochastic_depth.json", check)
         self.callbacks.on_train_end()
         return self.stats(True)
 

@@ -1,6 +1,7 @@
 """The measurements behind the paper's conclusions: weight statistics and the Dropout test-time check."""
 
 import numpy as np
+import pytest
 
 from keras_reg import claims, models
 
@@ -29,3 +30,30 @@ def test_the_inverted_dropout_network_is_the_papers_scaled_weights_network():
     assert check["monte_carlo_masks"] == 20 and 0.0 <= check["test_accuracy_monte_carlo_average"] <= 1.0
     assert claims.dropout_check(models.paper_mlp("none", hidden_units=(8, 8)), x, y) is None
     assert claims.is_mlp(model) and not claims.is_mlp(models.planar_mlp("dropout", keep_prob=0.8, fixed_mask=True))
+
+
+def test_the_stochastic_depth_check_on_a_report_cnn():
+    import math
+
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.random((48, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 10, 48)
+    model = models.report_cnn(stochastic_depth=0.8, seed=0)
+    check = claims.stochastic_depth_check(model, x, y, draws=300)
+    (layer,) = check["layers"]
+    assert layer["name"] == "sd1" and layer["survival_probability"] == 0.8
+    # kept fraction: binomial(300, 0.8) / 300; 4 standard errors
+    assert abs(layer["kept_fraction"] - 0.8) < 4 * math.sqrt(0.16 / 300) and layer["kept_fraction_standard_error"] == pytest.approx(math.sqrt(0.16 / 300))
+    assert layer["max_abs_difference_inference_vs_formula"] < 1e-5
+    assert abs(layer["max_relative_difference_inference_vs_draw_average"] - abs(layer["kept_fraction"] - 0.8)) < 1e-5
+    assert 0 <= check["max_abs_difference_probabilities_inference_vs_expectation"] < 1
+    assert claims.stochastic_depth_check(models.report_cnn(seed=0), x, y) is None
+    # With its gate open the gated conv1 is conv1 itself: the plain network with the same weights.
+    plain = models.report_cnn(seed=1)
+    for layer in plain.layers:
+        if layer.weights:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    opened = keras.ops.convert_to_numpy(claims._call_gated(model, x, {id(model.get_layer("sd1")): 1.0}))
+    np.testing.assert_allclose(opened, np.asarray(plain(x, training=False)), atol=1e-6)

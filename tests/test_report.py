@@ -161,19 +161,27 @@ def test_a_history_without_its_columns_is_refused_in_one_line_not_drawn(runs_dir
     assert not (tmp_path / "o").exists()
 
 
-def test_generic_curves_and_final_table_for_an_experiment_without_reference(tmp_path):
+def test_the_cnn_table_has_the_reports_numbers_beside_ours_a_stability_measure_and_differences(tmp_path):
     cnn = EXPERIMENTS["cnn"]
     for case in cnn.cases:
         _fake_run(tmp_path / "runs", case, 0, 0.9, 0.8, epochs=5)
         _fake_run(tmp_path / "runs", case, 1, 0.92, 0.84, epochs=5)
     paths = report.make_all(cnn, tmp_path / "runs", tmp_path / "out")
-    assert {p.name for p in paths} == {"test_accuracy.png", "test_accuracy.pdf", "test_loss.png", "test_loss.pdf", "final.md", "final.csv"}
+    curves = {f"{name}.{suffix}" for name in ("test_accuracy", "train_accuracy", "test_loss", "train_loss") for suffix in ("png", "pdf")}
+    assert {p.name for p in paths} == curves | {"final.md", "final.csv"}
     rows = list(csv.DictReader(open(tmp_path / "out" / "final.csv")))
     assert [r["case"] for r in rows] == list(cnn.cases)
     assert float(rows[0]["test_accuracy_mean"]) == pytest.approx(100 * (0.82 + 5e-5))
     assert float(rows[0]["test_accuracy_std"]) == pytest.approx(100 * np.std([0.8, 0.84], ddof=1), rel=1e-5)
+    assert float(rows[0]["stability_mean"]) == 0.0  # _fake_run's test loss is constant
+    assert (rows[1]["reference_test"], rows[1]["reference_test_loss"], rows[0]["reference_test_loss"]) == ("99.22", "0.0254", "nan")
     text = (tmp_path / "out" / "final.md").read_text()
-    assert "- weight_decay: training accuracy +0.00 +- 1.41 pp; test accuracy +0.00 +- 2.83 pp" in text  # equal runs, SE of a difference
+    assert "| Stochastic depth (conv1 survives 0.8) | 2 | 5 |" in text and "| 99.24 | 0.023 |" in text
+    assert "- Weight decay 0.001 (decoupled: AdamW): training accuracy +0.00 +- 1.41 pp; test accuracy +0.00 +- 2.83 pp" in text  # equal runs, SE of a difference
+
+
+def test_roughness_is_the_mean_absolute_change_between_evaluations():
+    assert report._roughness({"test_loss": [0.5, 0.3, 0.4, 0.4]}, "test_loss") == pytest.approx((0.2 + 0.1 + 0.0) / 3)
 
 
 def test_the_planar_experiment_end_to_end_draws_boundaries_from_its_trained_models(tmp_path):
