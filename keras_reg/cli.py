@@ -285,6 +285,7 @@ def define_benchmark_flags(fv):
     flags.DEFINE_string("json_out", "results/benchmark.json", "Where the results go as JSON.", flag_values=fv)
     flags.DEFINE_string("data_source", "auto", "Where MNIST comes from (see train.py --helpfull).", flag_values=fv)
     flags.DEFINE_enum("precision", "float32", list(spec.PRECISIONS), "The trainer's precision (the plain path is always float32); the limit is measured in its compute dtype.", flag_values=fv)
+    flags.DEFINE_integer("cnn_examples", 0, "If > 0, instead: time the CNN report's network (the cnn experiment's baseline) on this many training images against a tuned plain-Keras path.", lower_bound=0, flag_values=fv)
     flags.DEFINE_integer("curves_epochs", 0, "If > 0, instead of timing: train both paths this many epochs per seed and compare their accuracy curves.", flag_values=fv)
     flags.DEFINE_string("curves_seeds", "0,1,2", "Seeds of the curve comparison.", flag_values=fv)
     flags.DEFINE_string("curves_out", "results/curves.csv", "Where the curve comparison goes as CSV.", flag_values=fv)
@@ -303,6 +304,13 @@ def run_benchmark(fv, argv, program="benchmark.py"):
         cases = paper.check_cases(fv.cases)
         checks.Integer(2, 10**6, "an integer >= 2 (the first is a warm-up)")("epochs", fv.epochs)
         checks.Integer(64, 10**5, "an integer >= 64")("matmul_size", fv.matmul_size)
+        if fv.cnn_examples > 0:
+            spec = experiments.EXPERIMENTS["cnn"].spec("baseline", data_source=fv.data_source, train_examples=fv.cnn_examples)
+            result = benchmark.benchmark_cnn(spec, data.load_mnist(fv.data_source), fv.epochs)
+            print(benchmark.cnn_table(result))
+            report.write_text(fv.json_out, json.dumps(result, indent=2) + "\n")
+            print(f"wrote {fv.json_out}")
+            return EXIT["ok"]
         configs = {case: paper.spec(case, protocol=fv.protocol, data_source=fv.data_source, precision=fv.precision) for case in cases}
         if fv.curves_epochs > 0:
             rows = benchmark.compare_curves(configs, data.load_mnist(fv.data_source), _int_list(fv.curves_seeds, "curves_seeds"), fv.curves_epochs)

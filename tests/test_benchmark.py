@@ -76,3 +76,14 @@ def test_curves_summary_states_the_largest_gap_in_standard_errors():
     text = benchmark.curves_summary(rows)
     # gap 3 pp; standard error sqrt((2 + 2) / 2) = 1.414 pp; 3 / 1.414 = 2.1
     assert "| standard | plain | 91.00 +- 1.41 | 99.00 +- 0.00 | 3.00 | 1.41 | 2.1 |" in text
+
+
+def test_cnn_epoch_flops_count_the_reports_network():
+    from keras_reg import models
+
+    train, evaluation = benchmark.cnn_epoch_flops(models.report_cnn(), train_examples=60000, eval_examples=70000)
+    conv = [28 * 28 * 9 * 1 * 64, 14 * 14 * 9 * 64 * 128, 7 * 7 * 9 * 128 * 256]
+    dense = [2304 * 512, 512 * 10]
+    forward = 2 * sum(conv + dense)
+    assert evaluation == forward * 70000 and forward / 1e6 == pytest.approx(61.1, abs=0.05)
+    assert train == (3 * forward - 2 * conv[0]) * 60000  # about 11 TFLOP, as the CNN issue estimates
