@@ -155,6 +155,7 @@ register(
             ("penalty_geometry", {}),
             ("weights", {}),
             ("paper_claims", {}),
+            ("lesson_code", {}),
         ),
     )
 )

@@ -697,6 +697,36 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     return [*paths, path]
 
 
+def lesson_code(experiment, runs, out_dir, runs_dir=None):
+    """``lesson_code.md``: the runs at the epochs the public TF 1.x lesson code logged, beside its
+    logged accuracies (:data:`keras_reg.paper.LESSON_CODE_LOGS`): whether the protocol reproduces
+    that code, a separate question from whether it reproduces the paper."""
+    from keras_reg.paper import LESSON_CODE_LOGS
+
+    lines = [
+        "### The runs against the public TF 1.x lesson code's logged outputs",
+        "",
+        "| case | epoch | test acc., ours (%) | test acc., lesson log (%) | difference (pp) | train acc., ours (%) | train acc., lesson log (%) | difference (pp) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for case, (epoch, test, train) in LESSON_CODE_LOGS.items():
+        if case not in runs:
+            continue
+        cells = []
+        for column, logged in (("test", test), ("train", train)):
+            values = _values_at(runs[case], column, epoch)
+            if not len(values):
+                break
+            mean, std = _mean_std(values)
+            cells += [f"{mean:.2f} +- {std:.2f}", f"{logged:.2f}", f"{mean - logged:+.2f}"]
+        else:
+            lines.append(f"| {experiment.label(case)} | {epoch} | " + " | ".join(cells) + f" |")
+    lines += ["", f"Ours: mean +- std over seeds ({', '.join(f'{experiment.label(c)} {len(runs[c])}' for c in LESSON_CODE_LOGS if c in runs)}); the lesson's: one unseeded run each. \"Iter k\" of its log is epoch k + 1."]
+    path = Path(out_dir) / "lesson_code.md"
+    write_text(path, "\n".join(lines) + "\n")
+    return [path]
+
+
 ARTIFACTS = {
     "curves": curves,
     "reference_tables": reference_tables,
@@ -708,6 +738,7 @@ ARTIFACTS = {
     "weights": weights,
     "paper_claims": paper_claims,
     "sweep": sweep,
+    "lesson_code": lesson_code,
 }
 
 
