@@ -211,29 +211,38 @@ def _both_paths(config, arrays):
     return plain, trainer, tuple(trainer.put(x, y) for x, y in arrays)
 
 
-def _plain_epoch(model, x, y, x_test, y_test, batch_size):
+def _plain_epoch(model, x, y, x_test, y_test, batch_size, eval_batch=None):
+    """Seconds of ``fit`` for one epoch and ``evaluate`` of both sets (``eval_batch`` None: Keras's 32)."""
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
-    model.evaluate(x, y, verbose=0)
-    model.evaluate(x_test, y_test, verbose=0)
+    model.evaluate(x, y, batch_size=eval_batch, verbose=0)
+    model.evaluate(x_test, y_test, batch_size=eval_batch, verbose=0)
     return time.perf_counter() - start
+
+
+def _alternate(plain_epoch, trainer, device_arrays, seed, epochs, label, log):
+    """(plain seconds, trainer seconds) per epoch, the two paths' epochs alternated."""
+    from keras_reg import training
+
+    (xd, yd), (xtd, ytd) = device_arrays
+    plain_times, fast_times = [], []
+    for epoch in range(1, epochs + 1):
+        plain_times.append(plain_epoch())
+        start = time.perf_counter()
+        trainer.train_epoch(xd, yd, training.epoch_order(seed, epoch, int(xd.shape[0])))
+        trainer.evaluate(xd, yd)
+        trainer.evaluate(xtd, ytd)
+        fast_times.append(time.perf_counter() - start)
+        log(f"  {label} epoch {epoch}: plain {plain_times[-1]:6.2f} s, trainer {fast_times[-1]:6.2f} s")
+    return plain_times, fast_times
 
 
 def benchmark_case(config, datasets, epochs=5, log=print):
     """Alternately timed epochs of both paths for one RunConfig; returns a dict of medians (after the first)."""
-    from keras_reg import training
-
     (x, y), (x_test, y_test) = arrays = _model_inputs(config, datasets)
-    plain, trainer, ((xd, yd), (xtd, ytd)) = _both_paths(config, arrays)
-    plain_times, fast_times = [], []
-    for epoch in range(1, epochs + 1):
-        plain_times.append(_plain_epoch(plain, x, y, x_test, y_test, config.batch_size))
-        start = time.perf_counter()
-        trainer.train_epoch(xd, yd, training.epoch_order(config.seed, epoch, len(x)))
-        trainer.evaluate(xd, yd)
-        trainer.evaluate(xtd, ytd)
-        fast_times.append(time.perf_counter() - start)
-        log(f"  {config.builder_args.get('regularizer', config.model):8s} epoch {epoch}: plain {plain_times[-1]:6.2f} s, trainer {fast_times[-1]:6.2f} s")
+    plain, trainer, device_arrays = _both_paths(config, arrays)
+    label = f"{config.builder_args.get('regularizer', config.model):8s}"
+    plain_times, fast_times = _alternate(lambda: _plain_epoch(plain, x, y, x_test, y_test, config.batch_size), trainer, device_arrays, config.seed, epochs, label, log)
     plain_s, fast_s = float(np.median(plain_times[1:])), float(np.median(fast_times[1:]))
     ratios = [p / f for p, f in zip(plain_times[1:], fast_times[1:])]
     return {
@@ -487,20 +496,12 @@ def benchmark_cnn(spec, datasets, epochs=3, steps_per_execution=100, eval_batch=
     fast = training.build_model(spec, steps)
     fast.set_weights(plain.get_weights())
     trainer = engine.make_engine(fast, spec.batch_size)
-    (xd, yd), (xtd, ytd) = trainer.put(x, y), trainer.put(x_test, y_test)
-    plain_times, fast_times = [], []
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        plain.fit(x, y, batch_size=spec.batch_size, epochs=1, verbose=0, shuffle=True)
-        plain.evaluate(x, y, batch_size=eval_batch, verbose=0)
-        plain.evaluate(x_test, y_test, batch_size=eval_batch, verbose=0)
-        plain_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        trainer.train_epoch(xd, yd, training.epoch_order(spec.seed, epoch, len(x)))
-        trainer.evaluate(xd, yd)
-        trainer.evaluate(xtd, ytd)
-        fast_times.append(time.perf_counter() - start)
-        log(f"  cnn epoch {epoch} ({len(x)} training images): plain {plain_times[-1]:6.2f} s, trainer {fast_times[-1]:6.2f} s")
+    device_arrays = trainer.put(x, y), trainer.put(x_test, y_test)
+
+    def plain_epoch():
+        return _plain_epoch(plain, x, y, x_test, y_test, spec.batch_size, eval_batch)
+
+    plain_times, fast_times = _alternate(plain_epoch, trainer, device_arrays, spec.seed, epochs, f"cnn ({len(x)} training images)", log)
     train_flops, eval_flops = cnn_epoch_flops(fast, steps * spec.batch_size, len(x) + len(x_test))
     plain_s, fast_s = float(np.median(plain_times[1:])), float(np.median(fast_times[1:]))
     return {
