@@ -252,6 +252,7 @@ register(
             ("curves", {"name": "test_loss", "column": "test_loss", "title": "CNN: test loss"}),
             ("curves", {"name": "train_loss", "column": "train_loss", "title": "CNN: training loss (inference mode)"}),
             ("final_table", {"stability": "test_loss"}),
+            ("cnn_claims", {}),
         ),
     )
 )

@@ -727,6 +727,63 @@ def lesson_code(experiment, runs, out_dir, runs_dir=None):
     return [path]
 
 
+def _last_values(histories, column, scale=1.0):
+    """Per seed, ``column`` (times ``scale``) at the last epoch every seed reached."""
+    last = min(int(h["epoch"][-1]) for h in histories.values())
+    return np.array([scale * h[column][h["epoch"] == last][0] for h in histories.values()])
+
+
+def _difference(a, b):
+    """(mean(a) - mean(b), its standard error sqrt(s_a^2/n_a + s_b^2/n_b); nan with one seed)."""
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
+    return float(a.mean() - b.mean()), se
+
+
+def cnn_claims(experiment, runs, out_dir, runs_dir=None):
+    """``claims.md`` of the CNN report: each of its claims, the numbers that test it (last epoch,
+    mean over seeds, standard errors of differences), and whether it holds; then each case against
+    the report's printed accuracy."""
+    report_cases = [c for c in ("baseline", "weight_decay", "dropout", "stochastic_depth") if c in runs]
+    if len(report_cases) < 4:
+        return []
+    test_acc = {c: _last_values(runs[c], "test_accuracy", 100.0) for c in report_cases}
+    test_loss = {c: _last_values(runs[c], "test_loss") for c in report_cases}
+    rough = {c: np.array([_roughness(h, "test_loss") for h in runs[c].values()]) for c in report_cases}
+    label = experiment.label
+
+    def ranking(values, best):
+        order = sorted(report_cases, key=lambda c: values[c].mean(), reverse=best == "max")
+        return order, "; ".join(f"{label(c)} {values[c].mean():.4g}" for c in order)
+
+    lines = ["### The CNN report's claims, checked against the runs", "", "| claim | what tests it | ours | holds? |", "| --- | --- | --- | --- |"]
+    for claim, values, best, unit in (
+        ("Stochastic depth has the lowest test loss", test_loss, "min", ""),
+        ("Stochastic depth has the best test accuracy", test_acc, "max", " pp"),
+    ):
+        order, text = ranking(values, best)
+        first, second = order[0], order[1]
+        diff, se = _difference(values[second], values[first]) if best == "min" else _difference(values[first], values[second])
+        holds = "yes" if first == "stochastic_depth" else "no"
+        margin = f"{label(first)} ahead of {label(second)} by {abs(diff):.4g}{unit} +- {se:.2g}"
+        lines.append(f"| {claim} | last epoch, mean over {len(runs[first])} seeds, ranked | {text} ({margin}) | {holds}{'' if not math.isfinite(se) or abs(diff) > 2 * se else ', but within two standard errors'} |")
+    order, text = ranking(rough, "min")
+    holds = set(order[:2]) == {"dropout", "stochastic_depth"}
+    lines.append(f"| Dropout and stochastic depth give the smoothest curves | mean absolute change of the test loss per epoch, ranked (lower: smoother) | {text} | {'yes' if holds else 'no'} |")
+    diff, se = _difference(test_acc["weight_decay"], test_acc["baseline"])
+    helps = math.isfinite(se) and diff > 2 * se
+    lines.append(f"| Weight decay does not help here | test accuracy, weight decay minus baseline | {diff:+.2f} +- {se:.2f} pp | {'no' if helps else 'yes'} |")
+    lines += ["", "| case | test acc., ours (%) | the report's (%) | ours minus the report's (pp) |", "| --- | --- | --- | --- |"]
+    printed = experiment.reference.tables["test"]
+    for case in runs:
+        if case in printed:
+            values = _last_values(runs[case], "test_accuracy", 100.0)
+            se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else math.nan
+            lines.append(f"| {label(case)} | {values.mean():.2f} +- {values.std(ddof=1) if len(values) > 1 else 0:.2f} | {printed[case][-1]:.2f} | {values.mean() - printed[case][-1]:+.2f} +- {se:.2f} (standard error of our mean) |")
+    path = Path(out_dir) / "claims.md"
+    write_text(path, "\n".join(lines) + "\n")
+    return [path]
+
+
 ARTIFACTS = {
     "curves": curves,
     "reference_tables": reference_tables,
@@ -739,6 +796,7 @@ ARTIFACTS = {
     "paper_claims": paper_claims,
     "sweep": sweep,
     "lesson_code": lesson_code,
+    "cnn_claims": cnn_claims,
 }
 
 

@@ -173,7 +173,7 @@ def test_the_cnn_table_has_the_reports_numbers_beside_ours_a_stability_measure_a
         _fake_run(tmp_path / "runs", case, 1, 0.92, 0.84, epochs=5)
     paths = report.make_all(cnn, tmp_path / "runs", tmp_path / "out")
     curves = {f"{name}.{suffix}" for name in ("test_accuracy", "train_accuracy", "test_loss", "train_loss") for suffix in ("png", "pdf")}
-    assert {p.name for p in paths} == curves | {"final.md", "final.csv"}
+    assert {p.name for p in paths} == curves | {"final.md", "final.csv", "claims.md"}
     rows = list(csv.DictReader(open(tmp_path / "out" / "final.csv")))
     assert [r["case"] for r in rows] == list(cnn.cases)
     assert float(rows[0]["test_accuracy_mean"]) == pytest.approx(100 * (0.82 + 5e-5))
@@ -183,6 +183,29 @@ def test_the_cnn_table_has_the_reports_numbers_beside_ours_a_stability_measure_a
     text = (tmp_path / "out" / "final.md").read_text()
     assert "| Stochastic depth (conv1 survives 0.8) | 2 | 5 |" in text and "| 99.24 | 0.023 |" in text
     assert "- Weight decay 0.001 (decoupled: AdamW): training accuracy +0.00 +- 1.41 pp; test accuracy +0.00 +- 2.83 pp" in text  # equal runs, SE of a difference
+
+
+def test_the_cnn_reports_claims_are_checked_with_standard_errors(tmp_path):
+    cnn = EXPERIMENTS["cnn"]
+    # case -> per seed (final test accuracy, test losses per epoch)
+    made = {
+        "baseline": [(0.9922, (0.05, 0.03, 0.04)), (0.9920, (0.05, 0.035, 0.04))],
+        "weight_decay": [(0.9923, (0.05, 0.03, 0.035)), (0.9921, (0.05, 0.032, 0.036))],
+        "dropout": [(0.9912, (0.04, 0.035, 0.034)), (0.9914, (0.04, 0.036, 0.035))],
+        "stochastic_depth": [(0.9930, (0.03, 0.028, 0.025)), (0.9932, (0.03, 0.027, 0.024))],
+    }
+    for case, seeds in made.items():
+        for seed, (accuracy, losses) in enumerate(seeds):
+            run_dir = tmp_path / "runs" / case / f"seed_{seed}"
+            run_dir.mkdir(parents=True)
+            _write_history(run_dir, [[e + 1, 0.01, 0.999, loss, accuracy, 0.0, 0.01, 1.0] for e, loss in enumerate(losses)])
+    text = "".join(p.read_text() for p in report.make_all(cnn, tmp_path / "runs", tmp_path / "out") if p.name == "claims.md")
+    assert "| Stochastic depth has the lowest test loss |" in text and "(Stochastic depth (conv1 survives 0.8) ahead of Dropout 0.3 (fully connected) by 0.01 +- 0.00071) | yes |" in text
+    assert "| Stochastic depth has the best test accuracy |" in text and "by 0.09 pp +- 0.014 | yes |" in text
+    # roughness: baseline (0.02+0.01)/2 and (0.015+0.005)/2; dropout 0.003, 0.0025; SD 0.0025, 0.003; WD 0.0125, 0.011
+    assert "| Dropout and stochastic depth give the smoothest curves |" in text and text.split("smoothest curves |")[1].split("\n")[0].endswith("| yes |")
+    assert "| Weight decay does not help here | test accuracy, weight decay minus baseline | +0.01 +- 0.01 pp | yes |" in text
+    assert "| Baseline | 99.21 +- 0.01 | 99.22 | -0.01 +- 0.01 (standard error of our mean) |" in text
 
 
 def test_roughness_is_the_mean_absolute_change_between_evaluations():
