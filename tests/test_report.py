@@ -201,7 +201,7 @@ def test_the_cnn_reports_claims_are_checked_with_standard_errors(tmp_path):
             _write_history(run_dir, [[e + 1, 0.01, 0.999, loss, accuracy, 0.0, 0.01, 1.0] for e, loss in enumerate(losses)])
     text = "".join(p.read_text() for p in report.make_all(cnn, tmp_path / "runs", tmp_path / "out") if p.name == "claims.md")
     assert "| Stochastic depth has the lowest test loss |" in text and "(Stochastic depth (conv1 survives 0.8) ahead of Dropout 0.3 (fully connected) by 0.01 +- 0.00071) | yes |" in text
-    assert "| Stochastic depth has the best test accuracy |" in text and "by 0.09 pp +- 0.014 | yes |" in text
+    assert "| Stochastic depth has the best test accuracy |" in text and "by 0.09 pp +- 0.014) | yes |" in text
     # roughness: baseline (0.02+0.01)/2 and (0.015+0.005)/2; dropout 0.003, 0.0025; SD 0.0025, 0.003; WD 0.0125, 0.011
     assert "| Dropout and stochastic depth give the smoothest curves |" in text and text.split("smoothest curves |")[1].split("\n")[0].endswith("| yes |")
     assert "| Weight decay does not help here | test accuracy, weight decay minus baseline | +0.01 +- 0.01 pp | yes |" in text
