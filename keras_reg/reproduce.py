@@ -10,6 +10,7 @@ time the two take one after the other (README, Speed), to the same bits.
 import os
 import queue
 import tempfile
+import time
 from concurrent import futures
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -233,9 +234,28 @@ def _share(raws, directory):
     return shared
 
 
+def _watch_parent():
+    """Ends this worker when the process that started it is gone (killed, say): an orphan would go on
+    training unobserved and hold its run's lock, so that the same command run again waits for it.
+    Stopping at any moment is safe: run directories resume from their last completed epoch."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="keras_reg-watch-parent", daemon=True).start()
+
+
 def _start_worker(shared, threads, lines):
-    """Runs in each worker process before its first run: the data, the thread limit, the log queue."""
+    """Runs in each worker process before its first run: the data, the thread limit, the log queue,
+    and a watch on the parent (:func:`_watch_parent`)."""
     import keras
+
+    _watch_parent()
 
     raws = {}
     for key, paths in shared.items():

@@ -153,3 +153,35 @@ def test_two_grids_into_one_folder_share_the_runs_and_train_each_once(tmp_path):
             assert training.read_history(tmp_path / "runs" / case / f"seed_{seed}")["epoch"][-1] == 3000
     trained = sum("epoch 3000/3000" in line for line in logs.splitlines())
     assert trained == 8, logs[-3000:]  # each of the 8 runs trained once, by one grid or the other
+
+
+def test_the_workers_of_a_killed_grid_stop_and_free_their_runs(tmp_path):
+    import os
+    import signal
+    import time
+
+    args = [str(SCRIPTS / "run_experiment.py"), "--experiment=planar", "--cases=none,l2", "--seeds=0", "--epochs=3000000", "--eval_every=1000", f"--out_dir={tmp_path}", "--workers=2", "--train_only"]
+    grid = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        histories = [tmp_path / "runs" / case / "seed_0" / "history.csv" for case in ("none", "l2")]
+        while not all(h.exists() for h in histories):  # both workers are training
+            assert time.monotonic() < deadline and grid.poll() is None, grid.stdout.read() if grid.poll() is not None else "no history after 240 s"
+            time.sleep(0.5)
+        grid.kill()  # the grid's process only, as a scheduler or the OOM killer would
+        grid.wait()
+        deadline = time.monotonic() + 30
+        while True:  # the workers notice and exit
+            try:
+                os.killpg(grid.pid, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "the workers of the killed grid still run after 30 s"
+            time.sleep(0.5)
+    finally:
+        try:
+            os.killpg(grid.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for history in histories:  # their locks are free: another grid can take the runs up
+        files.release_lock(files.acquire_lock(history.parent / ".lock"))
