@@ -440,7 +440,7 @@ def fidelity_markdown(experiment, runs):
     labels = " / ".join(cases)
     lines = [
         "| candidate | seeds | distance (pp) | per-seed distance (pp) | " + " | ".join(cases) + f" | cells | distance at epoch 20 (pp) | test acc. at epoch 20: {labels} |",
-        "| --- |" + " --- |" * (7 + len(cases)),
+        "| --- |" + " --- |" * (6 + len(cases)),
     ]
     for r in rows:
         at20 = r["test_at_20"]

@@ -139,7 +139,9 @@ def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_pa
         expected.append(abs(100 * (train + 20e-5) - paper.TRAIN_ACCURACY[case][0]))
     assert row["cells"] == 8 and row["distance"] == pytest.approx(np.mean(expected))
     assert row["distance_at_20"] == pytest.approx(row["distance"])
-    assert "| cand | 1 |" in report.fidelity_markdown(FIDELITY, runs)
+    table = report.fidelity_markdown(FIDELITY, runs)
+    assert "| cand | 1 |" in table
+    assert len({line.count("|") for line in table.splitlines()}) == 1  # every row as wide as the header
     assert row["seed_distance"] == pytest.approx((np.mean(expected), 0.0))
 
 
