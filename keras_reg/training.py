@@ -455,12 +455,15 @@ class _Run:
 
     def begin_epoch(self, epoch, num_examples):
         """Tells the callbacks; returns the order of the training examples of the epochs up to
-        ``epoch`` since the last row (each epoch's a function of (seed, epoch))."""
+        ``epoch`` since the last row (each epoch's a function of (seed, epoch), cut to whole batches)."""
         self.callbacks.on_epoch_begin(epoch - 1)
         passes = range(epoch - self.config.eval_every + 1, epoch + 1)
         if self.config.batch_size == 0:  # full-batch gradient descent: every step sees the set in its order
             return np.tile(np.arange(num_examples, dtype=np.int32), len(passes))
-        return np.concatenate([epoch_order(self.config.seed, p, num_examples) for p in passes])
+        # Each pass its own whole batches, as with an evaluation after every pass: how often the run
+        # is evaluated does not change what it trains on.
+        usable = num_examples // self.config.batch_size * self.config.batch_size
+        return np.concatenate([epoch_order(self.config.seed, p, num_examples)[:usable] for p in passes])
 
     def check_steps(self, epoch, result):
         """Raises DivergenceError (and writes divergence.json) if the epoch's steps diverged."""
@@ -619,8 +622,9 @@ def _train_together(runs, datasets, failures):
             break
         start = time.perf_counter()
         # A run that diverged stays in the stack (its state is no longer recorded), on any order.
-        idle = np.arange(len(x_train) * runs[0].config.eval_every) % len(x_train)
-        orders = [run.begin_epoch(epoch, len(x_train)) if k in live else idle for k, run in enumerate(runs)]
+        orders = {k: run.begin_epoch(epoch, len(x_train)) for k, run in enumerate(runs) if k in live}
+        idle = np.arange(len(next(iter(orders.values())))) % len(x_train)
+        orders = [orders.get(k, idle) for k in range(len(runs))]
         results = stack.train_epoch(x, y, orders)
         # Only the live runs are evaluated: a diverged run's numbers would not be recorded.
         train, test, penalties = stack.evaluate(x, y, live), stack.evaluate(xt, yt, live), stack.penalties(live)

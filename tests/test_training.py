@@ -202,3 +202,17 @@ def test_the_cnn_trains_its_batch_norm_state_and_schedule_and_resumes_to_the_sam
     assert model.optimizer.iterations.numpy() == 3 * steps and rate == pytest.approx(1e-3 * 0.1)  # StepLR: one step after epoch 2
     check = json.loads((tmp_path / "straight" / "stochastic_depth.json").read_text())
     assert [layer["name"] for layer in check["layers"]] == ["sd1"] and check["layers"][0]["survival_probability"] == 0.8
+
+
+def test_evaluating_less_often_does_not_change_what_is_trained(tmp_path, fake_mnist):
+    # eval_every only decides when a row is written: each pass keeps its own whole batches.
+    (x, y), (xt, yt) = fake_mnist
+    rng = np.random.default_rng(0)
+    varied = ((rng.permuted(x.reshape(len(x), -1), axis=1).reshape(x.shape), rng.permutation(y)), (xt, yt))  # same pixel statistics and label counts
+    spec = make_config(regularizer="dropout", epochs=4, train_examples=1000, test_examples=200, batch_size=64)
+    for every in (1, 4):
+        training.train_and_evaluate(spec.replace(eval_every=every), tmp_path / str(every), datasets=varied, log=lambda line: None)
+    every_pass, every_fourth = training.read_history(tmp_path / "1"), training.read_history(tmp_path / "4")
+    assert list(every_fourth["epoch"]) == [4]
+    for column in ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "penalty"):
+        assert every_fourth[column][0] == every_pass[column][3], column
