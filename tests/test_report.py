@@ -117,7 +117,7 @@ def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert len(list(out.iterdir())) == 16
+    assert len(list(out.iterdir())) == 17  # the files of make_all, lesson_code.md among them
 
 
 def test_make_figures_without_runs_is_one_line_error(tmp_path):
