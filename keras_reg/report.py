@@ -644,18 +644,28 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     fig, (ax, gx) = plt.subplots(1, 2, figsize=(11, 4.3))
     x = np.array([p[0] for p in points])
     color = experiment.color(points[0][1])
+    stars = {"test": ("*", "k", 11), "train": ("X", "0.45", 8), "gap": ("*", "k", 11)}
     for axis, series in ((ax, (("test", 3, "o-"), ("train", 4, "s--"))), (gx, (("gap", 5, "o-"),))):
         for which, column, style in series:
             mean = np.array([p[column].mean() for p in points])
             std = np.array([p[column].std(ddof=1) if len(p[column]) > 1 else 0.0 for p in points])
             axis.errorbar(x, mean, yerr=std, fmt=style, color=color, capsize=3, ms=4, label=f"{which} (ours, mean +- std over seeds)")
             if which in printed:
-                axis.plot([paper_value], [printed[which]], "*", color="k", ms=11, label=f"{which}, the paper (epoch {epochs[0]})")
+                marker, shade, size = stars[which]
+                axis.plot([paper_value], [printed[which]], marker, color=shade, ms=size, label=f"{which}, the paper (epoch {epochs[0]})")
         if sweep.log:
             axis.set_xscale("symlog", linthresh=min(v for v in sweep.values if v > 0))
         axis.set_xlabel(sweep.param.replace("_", " "))
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=8)
+    # A collapsed point (near chance) would flatten the rest: keep the axis on the others, mark it.
+    means = np.array([p[3].mean() for p in points])
+    if (means < 50).any() and (means >= 50).any():
+        low = min(min(p[c].mean() - p[c].std(ddof=1) for p in points if p[3].mean() >= 50 for c in (3, 4) if len(p[c]) > 1), printed.get("test", 100)) - 1
+        ax.set_ylim(low, 100.2)
+        for value, mean in zip(x, means):
+            if mean < low:
+                ax.annotate(f"{mean:.1f}%", (value, low), xytext=(0, 18), textcoords="offset points", ha="center", fontsize=8, arrowprops={"arrowstyle": "->"})
     ax.set_ylabel("accuracy (%)")
     gx.set_ylabel("training minus test accuracy (pp)")
     fig.suptitle(f"{sweep.title}: the paper's network after {', '.join(map(str, epochs))} epochs")
