@@ -20,7 +20,7 @@ from keras_reg import paper
 from keras_reg.checks import Choice, ConfigError
 from keras_reg.spec import make_spec
 
-__all__ = ["Experiment", "Reference", "EXPERIMENTS", "register", "get", "PAPER_CASES", "PROTOCOLS", "FIDELITY_CANDIDATES"]
+__all__ = ["Experiment", "Reference", "Sweep", "EXPERIMENTS", "SWEEPS", "register", "get", "PAPER_CASES", "PROTOCOLS", "FIDELITY_CANDIDATES"]
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 

@@ -89,6 +89,12 @@ def _mean_std(values):
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
+def _difference(a, b):
+    """(mean(a) - mean(b), its standard error sqrt(s_a^2/n_a + s_b^2/n_b); nan with one seed)."""
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
+    return float(a.mean() - b.mean()), se
+
+
 def table_cells(experiment, runs, which):
     """The cells of the experiment's reference table ``which`` (for the paper ``"test"``,
     ``"train"``, ``"gap"``).
@@ -321,9 +327,8 @@ def final_table(experiment, runs, out_dir, runs_dir=None, stability=None):
             if case != base:
                 parts = []
                 for column, label in (("train_accuracy", "training accuracy"), ("test_accuracy", "test accuracy")):
-                    a, b = values[case][column], values[base][column]
-                    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
-                    parts.append(f"{label} {a.mean() - b.mean():+.2f} +- {se:.2f} pp")
+                    difference, se = _difference(values[case][column], values[base][column])
+                    parts.append(f"{label} {difference:+.2f} +- {se:.2f} pp")
                 lines.append(f"- {experiment.label(case)}: " + "; ".join(parts))
         for column, word in (("train_accuracy", "training"), ("test_accuracy", "test")):
             means = {case: values[case][column].mean() for case in runs}
@@ -610,12 +615,10 @@ def _sweep_points(experiment, sweep, runs):
 
 def _indistinguishable(points, best):
     """The points whose mean test accuracy is within two standard errors of their difference from the best."""
-    b = points[best][3]
     close = []
     for point in points:
-        t = point[3]
-        se = math.sqrt(b.var(ddof=1) / len(b) + t.var(ddof=1) / len(t)) if len(b) > 1 and len(t) > 1 else 0.0
-        if b.mean() - t.mean() <= 2 * se:
+        difference, se = _difference(points[best][3], point[3])
+        if difference <= 2 * (se if math.isfinite(se) else 0.0):
             close.append(point[0])
     return close
 
@@ -741,12 +744,6 @@ def _last_values(histories, column, scale=1.0):
     """Per seed, ``column`` (times ``scale``) at the last epoch every seed reached."""
     last = min(int(h["epoch"][-1]) for h in histories.values())
     return np.array([scale * h[column][h["epoch"] == last][0] for h in histories.values()])
-
-
-def _difference(a, b):
-    """(mean(a) - mean(b), its standard error sqrt(s_a^2/n_a + s_b^2/n_b); nan with one seed)."""
-    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
-    return float(a.mean() - b.mean()), se
 
 
 def cnn_claims(experiment, runs, out_dir, runs_dir=None):
