@@ -599,7 +599,7 @@ def penalty_geometry(experiment, runs, out_dir, runs_dir=None):
 # The registry of artifact kinds an experiment can ask for: kind -> function(experiment, runs,
 # out_dir, **options) returning the paths it wrote.
 
-def _sweep_points(experiment, sweep, runs):
+def _sweep_points(sweep, runs):
     """Per value of the sweep with runs: (value, case, epoch, test, train, gap), arrays over seeds in
     percent at the last epoch every seed of that point reached."""
     points = []
@@ -635,7 +635,7 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     from keras_reg.experiments import SWEEPS
 
     sweep = SWEEPS[sweep]
-    points = _sweep_points(experiment, sweep, runs)
+    points = _sweep_points(sweep, runs)
     if not points:
         return []
     epochs = sorted({p[2] for p in points})
