@@ -184,6 +184,10 @@ FIDELITY_CANDIDATES = {
     "tf1_code+alpha_0.00003": {**TF1_CODE, "alpha": 0.00003},
     # Dropout diagnostic: the keep probability at which the paper's epoch-20 point lies on our sweep.
     "tf1_code+keep_0.4": {**TF1_CODE, "keep_prob": 0.4},
+    # Dropout on the inputs as well (run with --cases=*/dropout): Srivastava et al.'s keep 0.8, and
+    # the paper's one keep probability 0.5 applied to every layer's input.
+    "tf1_code+input_keep_0.8": {**TF1_CODE, "input_keep_prob": 0.8},
+    "tf1_code+input_keep_0.5": {**TF1_CODE, "input_keep_prob": 0.5},
 }
 
 register(

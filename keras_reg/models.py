@@ -94,6 +94,7 @@ def paper_mlp(
     dtype=None,
     penalize_biases=False,
     l2_form="half",
+    input_keep_prob=1.0,
 ):
     """The paper's 784-1000-500-10 network: tanh hidden units, softmax output (paper Figure 9).
 
@@ -117,6 +118,9 @@ def paper_mlp(
         penalize_biases: L1/L2 penalize the biases too (``bias_regularizer``), as the TF 1.x code
             that matches the paper's setup does (``0.0005 * (l2_loss(W1) + l2_loss(b1) + ...)``).
         l2_form: ``"half"``: the L2 penalty is the paper's alpha/2 sum w^2; ``"full"``: alpha sum w^2.
+        input_keep_prob: in the Dropout case, the probability of keeping an input pixel (a Dropout
+            layer on the input, as Srivastava et al. 2014 drop inputs with keep 0.8); 1: none, as
+            the paper's Figures 4 and 6 and the TF 1.x lesson code drop hidden units only.
 
     Returns:
         An uncompiled ``keras.Model`` mapping (batch, 784) pixels in [0, 1] to (batch, 10) class
@@ -124,6 +128,7 @@ def paper_mlp(
         Dense layer ``"logits"`` followed by a ``keras.layers.Softmax`` layer ``"softmax"``.
     """
     alpha, keep_prob = _check_common(regularizer, PAPER_REGULARIZERS, alpha, keep_prob, seed)
+    input_keep_prob = checks.KEEP_PROB("input_keep_prob", input_keep_prob)
     checks.Choice(L2_FORMS)("l2_form", l2_form)
     checks.Boolean()("penalize_biases", penalize_biases)
     if regularizer == "l2" and l2_form == "full":
@@ -138,6 +143,8 @@ def paper_mlp(
 
     inputs = keras.Input(shape=(784,), name="pixels")  # (batch, 784), pixels in [0, 1]
     x = inputs
+    if regularizer == "dropout" and input_keep_prob < 1.0:
+        x = _dropout(input_keep_prob, seed, 0, dtype)(x)  # index 0: the hidden layers' are 1, 2, ...
     for i, units in enumerate(hidden_units):
         k_init, b_init = kernel_initializer(initializer, None if seed is None else seed + i)
         x = keras.layers.Dense(
@@ -432,6 +439,7 @@ BUILDERS = {
             "initializer": Param("glorot_uniform", checks.Choice(INITIALIZERS), "The initialization: glorot_uniform (Keras's) or tf1_truncated_normal (std 0.1, biases 0.1: the TF 1.x habit)."),
             "l2_form": Param("half", checks.Choice(L2_FORMS), "The L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.", lambda v: v["regularizer"] == "l2"),
             "penalize_biases": Param(False, checks.Boolean(), "L1/L2 penalize the biases as well as the weights.", _penalized),
+            "input_keep_prob": Param(1.0, checks.KEEP_PROB, "Dropout on the input pixels too, keeping each with this probability (1: none, as the paper); used by dropout.", _dropped),
         },
         "The paper's 784-1000-500-10 tanh MLP with a softmax output.",
         precisions=("float32", "mixed_bfloat16"),

@@ -226,6 +226,20 @@ def _span(values, sign=""):
     return f"{min(values):{sign}.2f} to {max(values):{sign}.2f}"
 
 
+def _c4(n):
+    """E[s] / sigma for the sample standard deviation of n normal values."""
+    return math.sqrt(2.0 / (n - 1)) * math.exp(math.lgamma(n / 2.0) - math.lgamma((n - 1) / 2.0))
+
+
+def expected_distance(cells):
+    """The mean |difference| over ``cells`` (of :func:`table_cells`) expected if the reference were
+    one more seed of the same runs: for normal runs E|X - mean of n| = sigma sqrt(2/pi) sqrt(1 + 1/n),
+    with sigma estimated without bias from each cell's standard deviation over seeds as s / c4(n)
+    (E[s] = c4(n) sigma; c4(3) = 0.886). NaN with fewer than two seeds in a cell."""
+    values = [c["ours_std"] / _c4(c["seeds"]) * math.sqrt(2.0 / math.pi) * math.sqrt(1.0 + 1.0 / c["seeds"]) if c["seeds"] > 1 else math.nan for c in cells]
+    return float(np.mean(values)) if values else math.nan
+
+
 def summary_markdown(experiment, runs):
     """The runs against the experiment's reference in a few numbers, each computed here from the runs.
 
@@ -249,17 +263,24 @@ def summary_markdown(experiment, runs):
         "",
         f"Seeds per case: {'/'.join(map(str, seeds))}. {distance}",
         "",
-        "| case | distance (pp) | test acc. minus reference (pp) | train acc. minus reference (pp) | train-test gap, ours (pp) | gap, reference (pp) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| case | distance (pp) | one more seed's expected distance (pp) | test acc. minus reference (pp) | train acc. minus reference (pp) | train-test gap, ours (pp) | gap, reference (pp) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for case in runs:
         mine = [[c for c in cells if c["case"] == case] for cells in (test, train, gap)]
         if all(mine):
             test_diff, train_diff = ([c["difference"] for c in cells] for cells in mine[:2])
             lines.append(
-                f"| {experiment.label(case)} | {np.mean(np.abs(test_diff + train_diff)):.2f} | {_span(test_diff, '+')} | {_span(train_diff, '+')} | "
+                f"| {experiment.label(case)} | {np.mean(np.abs(test_diff + train_diff)):.2f} | {expected_distance(mine[0] + mine[1]):.2f} | {_span(test_diff, '+')} | {_span(train_diff, '+')} | "
                 f"{_span([c['ours_mean'] for c in mine[2]])} | {_span([c['paper'] for c in mine[2]])} |"
             )
+    lines += [
+        "",
+        "One more seed's expected distance: what the distance would be, on average, if the reference were a "
+        "single run of this very protocol (one more seed), from the seeds' spread: the mean over the cells of "
+        "E|X - mean of n| = sigma sqrt(2/pi) sqrt(1 + 1/n), sigma estimated as s / c4(n). "
+        "A distance near it is as close as any protocol can be expected to come to one run.",
+    ]
     if experiment.baseline in runs:
         base = _curves(runs[experiment.baseline], "test_accuracy")[1].mean(axis=0)
         lines += ["", f"Test accuracy of the seed means against the {experiment.label(experiment.baseline)} case's:", ""]

@@ -43,6 +43,15 @@ def test_paper_mlp_dropout_follows_each_hidden_layer_with_rate_one_minus_keep():
     assert model.losses == []
 
 
+def test_paper_mlp_input_dropout_is_a_first_layer_of_its_own_keep_probability():
+    model = models.paper_mlp("dropout", keep_prob=0.5, input_keep_prob=0.8, seed=0)
+    kinds = [type(layer).__name__ for layer in model.layers[1:]]
+    assert kinds == ["Dropout", "Dense", "Dropout", "Dense", "Dropout", "Dense", "Softmax"]
+    assert [d.rate for d in _layers_of(model, keras.layers.Dropout)] == pytest.approx([0.2, 0.5, 0.5])
+    # Only the Dropout case drops inputs: the setting is ignored by the others, as keep_prob is.
+    assert not _layers_of(models.paper_mlp("l2", input_keep_prob=0.8), keras.layers.Dropout)
+
+
 def test_paper_mlp_standard_has_no_regularization():
     model = models.paper_mlp("none")
     assert model.losses == [] and not _layers_of(model, keras.layers.Dropout)
@@ -84,6 +93,7 @@ def test_paper_mlp_seed_makes_weights_reproducible():
         ({"alpha": -1.0}, "alpha"),
         ({"keep_prob": 0.0}, "keep_prob"),
         ({"keep_prob": 1.01}, "keep_prob"),
+        ({"input_keep_prob": 0.0}, "input_keep_prob"),
         ({"initializer": "he"}, "initializer"),
         ({"hidden_units": (1000, 0)}, "hidden_units"),
         ({"seed": "1"}, "seed"),

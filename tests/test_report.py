@@ -96,7 +96,7 @@ def test_summary_numbers_are_computed_from_the_runs(runs_dir):
     # standard's seed-mean test accuracy is 97.5% + epoch/1e3 %; l2's 96.5% + ...: below it everywhere.
     assert "- L2: above it at 0 of the 81 epochs from 20 on; not at the last epoch." in text
     # standard test minus paper: 97.52 - 97.92 at epoch 20 ... 97.56 - 98.17 at epoch 60
-    assert re.search(r"\| Standard \| [0-9.]+ \| -0\.61 to -0\.40 \|", text)
+    assert re.search(r"\| Standard \| [0-9.]+ \| [0-9.]+ \| -0\.61 to -0\.40 \|", text)
     # A case whose curve passes the standard's: above it from that epoch on.
     runs["l1"][0]["test_accuracy"] = np.where(runs["l1"][0]["epoch"] >= 30, 0.99, 0.9)
     assert "- L1: above it at 71 of the 81 epochs from 20 on; at every epoch from 30 on." in report.summary_markdown(PAPER, runs)
@@ -244,3 +244,26 @@ def test_a_sweep_table_is_mean_std_per_point_with_the_paper_and_the_flat_range(t
     # best 0.8 (97.02); 0.5 is 0.5 pp below it with a standard error of the difference of 0.71 (within 2 SE); 0.3 and 1 are not
     assert "Best test accuracy: keep_prob = 0.8" in text and "keep_prob = 0.5, 0.8." in text
     assert "here not: of the points from 0.4 to 0.8, " not in text and "here too" in text
+
+
+def test_expected_distance_of_one_more_seed(runs_dir):
+    runs = report.load_runs(runs_dir, PAPER.cases)
+    cells = [c for which in ("test", "train") for c in report.table_cells(PAPER, runs, which) if c["case"] == "standard"]
+    # standard's two seeds differ by 1 pp in test (s = 0.707) and 0.5 pp in training accuracy (s = 0.354)
+    c4 = np.sqrt(2 / np.pi)  # for two seeds: sqrt(2/1) Gamma(1) / Gamma(1/2)
+    expected = np.sqrt(2 / np.pi) * np.sqrt(1 + 1 / 2) * (np.sqrt(0.5) + np.sqrt(0.125)) / 2 / c4
+    assert report.expected_distance(cells) == pytest.approx(expected, rel=1e-6)
+    assert re.search(rf"\| Standard \| [0-9.]+ \| {expected:.2f} \|", report.summary_markdown(PAPER, runs))
+    assert np.isnan(report.expected_distance([c for c in report.table_cells(PAPER, runs, "test") if c["case"] == "l1"]))
+
+
+def test_expected_distance_matches_simulated_extra_seeds():
+    # 4,000 cells of 3 seeds and one more run, all N(0, 1): the mean |extra - mean of 3| is
+    # sqrt(2/pi) sqrt(4/3) = 0.921 in expectation, and so is the estimate from the seeds' spread
+    # (without c4 it would be 11% low: 0.82). Standard error of each side here about 0.011, so
+    # 0.05 is over three standard errors of their difference.
+    rng = np.random.default_rng(0)
+    seeds, extra = rng.normal(size=(4000, 3)), rng.normal(size=4000)
+    cells = [{"ours_std": s, "seeds": 3} for s in seeds.std(axis=1, ddof=1)]
+    observed = np.mean(np.abs(extra - seeds.mean(axis=1)))
+    assert report.expected_distance(cells) == pytest.approx(observed, abs=0.05)
