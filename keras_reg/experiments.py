@@ -188,6 +188,8 @@ FIDELITY_CANDIDATES = {
     # the paper's one keep probability 0.5 applied to every layer's input.
     "tf1_code+input_keep_0.8": {**TF1_CODE, "input_keep_prob": 0.8},
     "tf1_code+input_keep_0.5": {**TF1_CODE, "input_keep_prob": 0.5},
+    # Dropout as the paper's section 2.3 describes it: no scaling in training, weights times p at test.
+    "tf1_code+original_dropout": {**TF1_CODE, "dropout_form": "original"},
 }
 
 register(

@@ -42,6 +42,7 @@ PAPER_REGULARIZERS = ("none", "l1", "l2", "dropout")
 #       stddev=0.1)`` weights, ``tf.constant(0.1)`` biases) of code written for TF 1.13 as the paper was.
 INITIALIZERS = ("glorot_uniform", "tf1_truncated_normal")
 L2_FORMS = ("half", "full")
+DROPOUT_FORMS = ("inverted", "original")
 
 
 def kernel_initializer(name, seed=None):
@@ -95,6 +96,7 @@ def paper_mlp(
     penalize_biases=False,
     l2_form="half",
     input_keep_prob=1.0,
+    dropout_form="inverted",
 ):
     """The paper's 784-1000-500-10 network: tanh hidden units, softmax output (paper Figure 9).
 
@@ -121,6 +123,13 @@ def paper_mlp(
         input_keep_prob: in the Dropout case, the probability of keeping an input pixel (a Dropout
             layer on the input, as Srivastava et al. 2014 drop inputs with keep 0.8); 1: none, as
             the paper's Figures 4 and 6 and the TF 1.x lesson code drop hidden units only.
+        dropout_form: ``"inverted"``: kept units are scaled by 1/p in training and nothing changes
+            at test (``tf.nn.dropout``, Keras's ``Dropout``); ``"original"``: the paper's
+            description (section 2.3, Figures 7-8, after Srivastava et al.): kept units unscaled in
+            training, the weights times p at test. The two give the same network at test, but not
+            the same training: with SGD the original form is the inverted one with the next layer's
+            learning rate times p^2 and its initial weights times p. Built as Keras's ``Dropout``
+            followed by ``Rescaling(p)``.
 
     Returns:
         An uncompiled ``keras.Model`` mapping (batch, 784) pixels in [0, 1] to (batch, 10) class
@@ -129,6 +138,13 @@ def paper_mlp(
     """
     alpha, keep_prob = _check_common(regularizer, PAPER_REGULARIZERS, alpha, keep_prob, seed)
     input_keep_prob = checks.KEEP_PROB("input_keep_prob", input_keep_prob)
+    checks.Choice(DROPOUT_FORMS)("dropout_form", dropout_form)
+
+    def drop(keep, index, x):
+        x = _dropout(keep, seed, index, dtype)(x)
+        if dropout_form == "original":  # x * mask in training, x * p at test: the paper's Figures 7-8
+            x = keras.layers.Rescaling(keep, dtype=dtype, name=f"keep_scale_{index}")(x)
+        return x
     checks.Choice(L2_FORMS)("l2_form", l2_form)
     checks.Boolean()("penalize_biases", penalize_biases)
     if regularizer == "l2" and l2_form == "full":
@@ -144,7 +160,7 @@ def paper_mlp(
     inputs = keras.Input(shape=(784,), name="pixels")  # (batch, 784), pixels in [0, 1]
     x = inputs
     if regularizer == "dropout" and input_keep_prob < 1.0:
-        x = _dropout(input_keep_prob, seed, 0, dtype)(x)  # index 0: the hidden layers' are 1, 2, ...
+        x = drop(input_keep_prob, 0, x)  # index 0: the hidden layers' are 1, 2, ...
     for i, units in enumerate(hidden_units):
         k_init, b_init = kernel_initializer(initializer, None if seed is None else seed + i)
         x = keras.layers.Dense(
@@ -158,7 +174,7 @@ def paper_mlp(
             name=f"hidden_{i + 1}",
         )(x)
         if regularizer == "dropout":
-            x = _dropout(keep_prob, seed, i + 1, dtype)(x)
+            x = drop(keep_prob, i + 1, x)
     k_init, b_init = kernel_initializer(initializer, None if seed is None else seed + len(hidden_units))
     logits = keras.layers.Dense(
         10,
@@ -439,6 +455,7 @@ BUILDERS = {
             "initializer": Param("glorot_uniform", checks.Choice(INITIALIZERS), "The initialization: glorot_uniform (Keras's) or tf1_truncated_normal (std 0.1, biases 0.1: the TF 1.x habit)."),
             "l2_form": Param("half", checks.Choice(L2_FORMS), "The L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.", lambda v: v["regularizer"] == "l2"),
             "penalize_biases": Param(False, checks.Boolean(), "L1/L2 penalize the biases as well as the weights.", _penalized),
+            "dropout_form": Param("inverted", checks.Choice(DROPOUT_FORMS), "Dropout as TF and Keras do it (inverted: kept units times 1/p in training) or as the paper describes it (original: unscaled in training, times p at test); used by dropout.", _dropped),
             "input_keep_prob": Param(1.0, checks.KEEP_PROB, "Dropout on the input pixels too, keeping each with this probability (1: none, as the paper); used by dropout.", _dropped),
         },
         "The paper's 784-1000-500-10 tanh MLP with a softmax output.",

@@ -52,6 +52,29 @@ def test_paper_mlp_input_dropout_is_a_first_layer_of_its_own_keep_probability():
     assert not _layers_of(models.paper_mlp("l2", input_keep_prob=0.8), keras.layers.Dropout)
 
 
+def test_paper_mlp_original_dropout_is_unscaled_in_training_and_times_p_at_test():
+    keep = 0.5
+    original = models.paper_mlp("dropout", keep_prob=keep, dropout_form="original", seed=0)
+    inverted = models.paper_mlp("dropout", keep_prob=keep, seed=0)
+    assert [type(layer).__name__ for layer in original.layers[1:]] == ["Dense", "Dropout", "Rescaling", "Dense", "Dropout", "Rescaling", "Dense", "Softmax"]
+    hidden = keras.Model(original.input, original.get_layer("keep_scale_1").output)
+    tanh = keras.Model(original.input, original.get_layer("hidden_1").output)
+    x = np.random.default_rng(0).uniform(size=(64, 784)).astype("float32")
+    h = ops.convert_to_numpy(tanh(x))
+    # At test: every unit times p (the paper's Figure 8).
+    np.testing.assert_allclose(ops.convert_to_numpy(hidden(x, training=False)), keep * h, rtol=1e-6)
+    # In training: each unit either dropped or passed unscaled (Figure 7), kept with probability p.
+    trained = ops.convert_to_numpy(hidden(x, training=True))
+    kept = trained != 0
+    np.testing.assert_allclose(trained[kept], h[kept], rtol=1e-5)
+    # 64,000 units: the kept fraction's binomial standard error is 0.002; 0.01 is five of them.
+    assert abs(kept.mean() - keep) < 0.01
+    # At test it is the inverted form's network with the kernels after a Dropout layer times p.
+    w1, b1, w2, b2, w3, b3 = original.get_weights()
+    inverted.set_weights([w1, b1, keep * w2, b2, keep * w3, b3])
+    np.testing.assert_allclose(ops.convert_to_numpy(original(x)), ops.convert_to_numpy(inverted(x)), rtol=1e-5, atol=1e-7)
+
+
 def test_paper_mlp_standard_has_no_regularization():
     model = models.paper_mlp("none")
     assert model.losses == [] and not _layers_of(model, keras.layers.Dropout)
@@ -94,6 +117,7 @@ def test_paper_mlp_seed_makes_weights_reproducible():
         ({"keep_prob": 0.0}, "keep_prob"),
         ({"keep_prob": 1.01}, "keep_prob"),
         ({"input_keep_prob": 0.0}, "input_keep_prob"),
+        ({"dropout_form": "scaled"}, "dropout_form"),
         ({"initializer": "he"}, "initializer"),
         ({"hidden_units": (1000, 0)}, "hidden_units"),
         ({"seed": "1"}, "seed"),
