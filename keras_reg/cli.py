@@ -93,7 +93,7 @@ def _define_experiment_flags(fv, experiment=True):
 
     if experiment:
         flags.DEFINE_enum("experiment", "paper", list(experiments.EXPERIMENTS), "The experiment (keras_reg.experiments.EXPERIMENTS): " + "; ".join(f"{e.name}: {e.description}" for e in experiments.EXPERIMENTS.values()), flag_values=fv)
-    flags.DEFINE_string("protocol", None, "The experiment's named protocol for the settings its source leaves unstated (default: its first; for the paper: paper, tf1_init or textbook, see paper_figures/FIDELITY.md).", flag_values=fv)
+    flags.DEFINE_string("protocol", None, "The experiment's named protocol for the settings its source leaves unstated (default: its first; for the paper: paper, tf1_init, textbook or fitted, see paper_figures/FIDELITY.md).", flag_values=fv)
 
 
 def _define_grid_flags(fv):

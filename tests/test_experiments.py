@@ -28,6 +28,20 @@ def test_the_default_protocol_is_the_tf1_lesson_code_and_others_are_named():
         EXPERIMENTS["paper"].spec("l2", protocol="tf2")
 
 
+def test_the_fitted_protocol_changes_only_l1s_alpha_and_dropouts_keep_probability():
+    paper_exp = EXPERIMENTS["paper"]
+    fitted = {case: paper_exp.spec(case, protocol="fitted") for case in paper.CASES}
+    for case in ("standard", "l2"):
+        assert fitted[case].identity() == paper_exp.spec(case).identity()
+    assert fitted["l1"].identity() == paper_exp.spec("l1", alpha=0.00003).identity() != paper_exp.spec("l1").identity()
+    assert fitted["dropout"].identity() == paper_exp.spec("dropout", keep_prob=0.4).identity() != paper_exp.spec("dropout").identity()
+    # A setting given by the user still wins over the protocol's per-case value.
+    assert paper_exp.spec("l1", protocol="fitted", alpha=0.001).builder_args["alpha"] == 0.001
+    # A sweep varies those very settings, so it does not offer the protocol that fits them.
+    with pytest.raises(ConfigError, match="`protocol`"):
+        EXPERIMENTS["sweep_l1"].spec("none", protocol="fitted")
+
+
 def test_every_registered_experiment_has_valid_cases_a_description_and_known_artifacts():
     from keras_reg import report
 
