@@ -121,8 +121,9 @@ def paper_mlp(
             that matches the paper's setup does (``0.0005 * (l2_loss(W1) + l2_loss(b1) + ...)``).
         l2_form: ``"half"``: the L2 penalty is the paper's alpha/2 sum w^2; ``"full"``: alpha sum w^2.
         input_keep_prob: in the Dropout case, the probability of keeping an input pixel (a Dropout
-            layer on the input, as Srivastava et al. 2014 drop inputs with keep 0.8); 1: none, as
-            the paper's Figures 4 and 6 and the TF 1.x lesson code drop hidden units only.
+            layer on the input, as Srivastava et al. 2014 drop inputs with keep 0.8); 1: none, as in
+            the paper's section 2.3 ("the input and output layers stay unchanged") and the TF 1.x
+            lesson code.
         dropout_form: ``"inverted"``: kept units are scaled by 1/p in training and nothing changes
             at test (``tf.nn.dropout``, Keras's ``Dropout``); ``"original"``: the paper's
             description (section 2.3, Figures 7-8, after Srivastava et al.): kept units unscaled in
@@ -139,12 +140,6 @@ def paper_mlp(
     alpha, keep_prob = _check_common(regularizer, PAPER_REGULARIZERS, alpha, keep_prob, seed)
     input_keep_prob = checks.KEEP_PROB("input_keep_prob", input_keep_prob)
     checks.Choice(DROPOUT_FORMS)("dropout_form", dropout_form)
-
-    def drop(keep, index, x):
-        x = _dropout(keep, seed, index, dtype)(x)
-        if dropout_form == "original":  # x * mask in training, x * p at test: the paper's Figures 7-8
-            x = keras.layers.Rescaling(keep, dtype=dtype, name=f"keep_scale_{index}")(x)
-        return x
     checks.Choice(L2_FORMS)("l2_form", l2_form)
     checks.Boolean()("penalize_biases", penalize_biases)
     if regularizer == "l2" and l2_form == "full":
@@ -156,6 +151,12 @@ def paper_mlp(
     penalty = _penalty(regularizer, alpha)
     bias_penalty = penalty if penalize_biases else None
     output_dtype = None if dtype is None else keras.DTypePolicy(dtype).variable_dtype
+
+    def drop(keep, index, x):
+        x = _dropout(keep, seed, index, dtype)(x)
+        if dropout_form == "original":  # x * mask in training, x * p at test: the paper's Figures 7-8
+            x = keras.layers.Rescaling(keep, dtype=dtype, name=f"keep_scale_{index}")(x)
+        return x
 
     inputs = keras.Input(shape=(784,), name="pixels")  # (batch, 784), pixels in [0, 1]
     x = inputs
