@@ -191,6 +191,7 @@ FIDELITY_CANDIDATES = {
     # L1 diagnostics: the coefficient at which the L1 curve would fit (run with --cases=*/l1).
     "tf1_code+alpha_0.0001": {**TF1_CODE, "alpha": 0.0001},
     "tf1_code+alpha_0.00003": {**TF1_CODE, "alpha": 0.00003},
+    "tf1_code+alpha_0.00005": {**TF1_CODE, "alpha": 0.00005},
     # Dropout diagnostic: the keep probability at which the paper's epoch-20 point lies on our sweep.
     "tf1_code+keep_0.4": {**TF1_CODE, "keep_prob": 0.4},
     # Dropout on the inputs as well (run with --cases=*/dropout): Srivastava et al.'s keep 0.8, and
