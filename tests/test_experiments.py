@@ -33,8 +33,9 @@ def test_the_fitted_protocol_changes_only_l1s_alpha_and_dropouts_keep_probabilit
     fitted = {case: paper_exp.spec(case, protocol="fitted") for case in paper.CASES}
     for case in ("standard", "l2"):
         assert fitted[case].identity() == paper_exp.spec(case).identity()
-    assert fitted["l1"].identity() == paper_exp.spec("l1", alpha=0.00003).identity() != paper_exp.spec("l1").identity()
-    assert fitted["dropout"].identity() == paper_exp.spec("dropout", keep_prob=0.4).identity() != paper_exp.spec("dropout").identity()
+    assert experiments.FITTED["l1"].keys() == {"alpha"} and experiments.FITTED["dropout"].keys() == {"keep_prob"}
+    for case in ("l1", "dropout"):
+        assert fitted[case].identity() == paper_exp.spec(case, **experiments.FITTED[case]).identity() != paper_exp.spec(case).identity()
     # A setting given by the user still wins over the protocol's per-case value.
     assert paper_exp.spec("l1", protocol="fitted", alpha=0.001).builder_args["alpha"] == 0.001
     # A sweep varies those very settings, so it does not offer the protocol that fits them.
