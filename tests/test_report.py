@@ -207,7 +207,29 @@ def test_the_cnn_reports_claims_are_checked_with_standard_errors(tmp_path):
     # roughness: baseline (0.02+0.01)/2 and (0.015+0.005)/2; dropout 0.003, 0.0025; SD 0.0025, 0.003; WD 0.0125, 0.011
     assert "| Dropout and stochastic depth give the smoothest curves |" in text and text.split("smoothest curves |")[1].split("\n")[0].endswith("| yes |")
     assert "| Weight decay does not help here | test accuracy, weight decay minus baseline | +0.01 +- 0.01 pp | yes |" in text
-    assert "| Baseline | 99.21 +- 0.01 | 99.22 | -0.01 +- 0.01 (standard error of our mean) |" in text
+    assert "| Baseline | 2 | 99.21 +- 0.01 | 99.22 | -0.01 +- 0.01 (standard error of our mean) |" in text
+
+
+def test_a_partial_cnn_study_says_which_claims_wait_for_which_cases_and_shows_its_stochastic_depth_checks(tmp_path):
+    import json
+
+    cnn = EXPERIMENTS["cnn"]
+    for case in ("baseline", "stochastic_depth"):
+        for seed in (0, 1):
+            _fake_run(tmp_path / "runs", case, seed, 0.99, 0.99 + seed / 1000, epochs=3)
+    layer = {"name": "sd1", "mode": "batch", "survival_probability": 0.8, "kept_fraction": 0.79, "kept_fraction_standard_error": 0.028,
+             "max_abs_residual": 2.0, "max_abs_difference_inference_vs_formula": 1e-7, "max_relative_difference_inference_vs_draw_average": 0.01}  # fmt: skip
+    for seed, accuracy in ((0, 0.992), (1, 0.994)):
+        check = {"draws": 200, "examples": 2000, "layers": [layer], "max_abs_difference_probabilities_inference_vs_expectation": 0.01 * (seed + 1),
+                 "test_accuracy_inference": accuracy, "test_accuracy_expectation_over_gates": accuracy - 0.001}  # fmt: skip
+        (tmp_path / "runs" / "stochastic_depth" / f"seed_{seed}" / "stochastic_depth.json").write_text(json.dumps(check))
+    (path,) = [p for p in report.make_all(cnn, tmp_path / "runs", tmp_path / "out") if p.name == "claims.md"]
+    text = path.read_text()
+    assert text.count("| not yet tested: needs the weight_decay and dropout cases |") == 3
+    assert "| not yet tested: needs the weight_decay case |" in text
+    assert "| Baseline | 2 | 99.05 +- 0.07 | 99.22 | -0.17 +- 0.05 (standard error of our mean) |" in text
+    assert "| Stochastic depth (conv1 survives 0.8) | sd1 | 0.8 | 2 | 0.790, 0.790 (+- 0.028) | 1e-07 | 0.010, 0.010 |" in text
+    assert "| Stochastic depth (conv1 survives 0.8) | 2 | 0.02 (largest over seeds) | 99.30 +- 0.14 | 99.20 +- 0.14 |" in text
 
 
 def test_roughness_is_the_mean_absolute_change_between_evaluations():
