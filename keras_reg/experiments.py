@@ -200,6 +200,8 @@ FIDELITY_CANDIDATES = {
     "tf1_code+input_keep_0.5": {**TF1_CODE, "input_keep_prob": 0.5},
     # Dropout as the paper's section 2.3 describes it: no scaling in training, weights times p at test.
     "tf1_code+original_dropout": {**TF1_CODE, "dropout_form": "original"},
+    # A public copy of the lesson's L2 file feeds keep_prob 0.5 with the L2 term still in the loss.
+    "tf1_code+dropout_l2": {**TF1_CODE, "dropout_l2": True},
 }
 
 register(

@@ -97,6 +97,7 @@ def paper_mlp(
     l2_form="half",
     input_keep_prob=1.0,
     dropout_form="inverted",
+    dropout_l2=False,
 ):
     """The paper's 784-1000-500-10 network: tanh hidden units, softmax output (paper Figure 9).
 
@@ -131,6 +132,9 @@ def paper_mlp(
             the same training: with SGD the original form is the inverted one with the next layer's
             learning rate times p^2 and its initial weights times p. Built as Keras's ``Dropout``
             followed by ``Rescaling(p)``.
+        dropout_l2: in the Dropout case, the L2 penalty (``alpha``, ``l2_form``,
+            ``penalize_biases``) as well: the TF 1.x lesson code's L2 file run with ``keep_prob`` fed
+            0.5, as a public copy of it does (``paper_figures/FIDELITY.md``).
 
     Returns:
         An uncompiled ``keras.Model`` mapping (batch, 784) pixels in [0, 1] to (batch, 10) class
@@ -142,13 +146,15 @@ def paper_mlp(
     checks.Choice(DROPOUT_FORMS)("dropout_form", dropout_form)
     checks.Choice(L2_FORMS)("l2_form", l2_form)
     checks.Boolean()("penalize_biases", penalize_biases)
-    if regularizer == "l2" and l2_form == "full":
+    checks.Boolean()("dropout_l2", dropout_l2)
+    penalty_kind = "l2" if regularizer == "dropout" and dropout_l2 else regularizer
+    if penalty_kind == "l2" and l2_form == "full":
         alpha = 2.0 * alpha
     if not hidden_units or any(
         not isinstance(u, numbers.Integral) or isinstance(u, bool) or u < 1 for u in hidden_units
     ):
             raise checks.ConfigError("hidden_units", hidden_units, "a non-empty sequence of positive integers")
-    penalty = _penalty(regularizer, alpha)
+    penalty = _penalty(penalty_kind, alpha)
     bias_penalty = penalty if penalize_biases else None
     output_dtype = None if dtype is None else keras.DTypePolicy(dtype).variable_dtype
 
@@ -427,7 +433,11 @@ class Builder:
 
 
 def _penalized(values):
-    return values["regularizer"] in ("l1", "l2")
+    return values["regularizer"] in ("l1", "l2") or _l2_with_dropout(values)
+
+
+def _l2_with_dropout(values):
+    return values["regularizer"] == "dropout" and values["dropout_l2"]
 
 
 def _dropped(values):
@@ -454,10 +464,11 @@ BUILDERS = {
             "alpha": Param(0.0005, checks.NONNEGATIVE, _ALPHA_HELP, _penalized),
             "keep_prob": Param(0.5, checks.KEEP_PROB, _KEEP_HELP, _dropped),
             "initializer": Param("glorot_uniform", checks.Choice(INITIALIZERS), "The initialization: glorot_uniform (Keras's) or tf1_truncated_normal (std 0.1, biases 0.1: the TF 1.x habit)."),
-            "l2_form": Param("half", checks.Choice(L2_FORMS), "The L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.", lambda v: v["regularizer"] == "l2"),
+            "l2_form": Param("half", checks.Choice(L2_FORMS), "The L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.", lambda v: v["regularizer"] == "l2" or _l2_with_dropout(v)),
             "penalize_biases": Param(False, checks.Boolean(), "L1/L2 penalize the biases as well as the weights.", _penalized),
             "dropout_form": Param("inverted", checks.Choice(DROPOUT_FORMS), "Dropout as TF and Keras do it (inverted: kept units times 1/p in training) or as the paper describes it (original: unscaled in training, times p at test); used by dropout.", _dropped),
             "input_keep_prob": Param(1.0, checks.KEEP_PROB, "Dropout on the input pixels too, keeping each with this probability (1: none, as the paper); used by dropout.", _dropped),
+            "dropout_l2": Param(False, checks.Boolean(), "In the Dropout case, the L2 penalty (alpha, l2_form, penalize_biases) as well, as the TF 1.x lesson code's L2 file does when run with keep_prob 0.5; used by dropout.", _dropped),
         },
         "The paper's 784-1000-500-10 tanh MLP with a softmax output.",
         precisions=("float32", "mixed_bfloat16"),

@@ -52,6 +52,16 @@ def test_paper_mlp_input_dropout_is_a_first_layer_of_its_own_keep_probability():
     assert not _layers_of(models.paper_mlp("l2", input_keep_prob=0.8), keras.layers.Dropout)
 
 
+def test_paper_mlp_dropout_l2_keeps_the_l2_penalty_beside_dropout():
+    model = models.paper_mlp("dropout", keep_prob=0.5, alpha=0.001, penalize_biases=True, dropout_l2=True, seed=0)
+    assert [type(layer).__name__ for layer in model.layers[1:]] == ["Dense", "Dropout", "Dense", "Dropout", "Dense", "Softmax"]
+    # The lesson code's 0.0005 * (l2_loss(W1) + l2_loss(b1) + ...): alpha/2 sum v^2 over kernels and biases.
+    expected = sum(0.001 / 2 * float(np.sum(np.square(v))) for v in model.get_weights())
+    assert float(ops.sum(ops.stack(model.losses))) == pytest.approx(expected, rel=1e-5)
+    assert models.paper_mlp("dropout", dropout_l2=False).losses == []
+    assert models.paper_mlp("l1", dropout_l2=True).get_layer("hidden_1").kernel_regularizer.__class__ is regularizers.L1  # only Dropout's case
+
+
 def test_paper_mlp_original_dropout_is_unscaled_in_training_and_times_p_at_test():
     keep = 0.5
     original = models.paper_mlp("dropout", keep_prob=keep, dropout_form="original", seed=0)
@@ -118,6 +128,7 @@ def test_paper_mlp_seed_makes_weights_reproducible():
         ({"keep_prob": 1.01}, "keep_prob"),
         ({"input_keep_prob": 0.0}, "input_keep_prob"),
         ({"dropout_form": "scaled"}, "dropout_form"),
+        ({"dropout_l2": "yes"}, "dropout_l2"),
         ({"initializer": "he"}, "initializer"),
         ({"hidden_units": (1000, 0)}, "hidden_units"),
         ({"seed": "1"}, "seed"),
