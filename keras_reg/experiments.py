@@ -200,8 +200,11 @@ FIDELITY_CANDIDATES = {
     "tf1_code+input_keep_0.5": {**TF1_CODE, "input_keep_prob": 0.5},
     # Dropout as the paper's section 2.3 describes it: no scaling in training, weights times p at test.
     "tf1_code+original_dropout": {**TF1_CODE, "dropout_form": "original"},
-    # A public copy of the lesson's L2 file feeds keep_prob 0.5 with the L2 term still in the loss.
+    # A public copy of the lesson's L2 file feeds keep_prob 0.5 with the L2 term still in the loss,
+    # and the softmax once (tf.losses.categorical_crossentropy on the softmax output): with the
+    # lesson's double softmax, and as that copy is written.
     "tf1_code+dropout_l2": {**TF1_CODE, "dropout_l2": True},
+    "tf1_code+dropout_l2+softmax_once": {**TF1_CODE, "dropout_l2": True, "loss": "cross_entropy"},
 }
 
 register(
