@@ -840,17 +840,19 @@ def _stochastic_depth_lines(experiment, found):
     (seeds pooled), then the network-level comparison per case."""
     if not found:
         return []
+    first = next(iter(found.values()))[0]
     lines = [
         "",
         "### Stochastic depth on the trained networks",
         "",
-        "Per gated layer, on the first test images: the inference output against p F(x) + (1 - p) pad(x) (the report's test-time rule; "
-        "float32 rounding), and against the average of 200 training-mode calls, which differs from it by (kept fraction - p) times the "
+        f"Per gated layer, on the first {first['examples']} test images: the inference output against p F(x) + (1 - p) pad(x) (the report's "
+        f"test-time rule; float32 rounding), and on the first {first.get('draw_examples', first['examples'])} against the average of "
+        f"{first['draws']} training-mode calls, which differs from it by (kept fraction - p) times the "
         "residual, so that difference is given relative to the largest |residual| beside the kept fraction and its binomial standard "
         "error. Network level: the class probabilities at inference against their exact expectation over every pattern of kept and "
         "skipped layers (they differ because what follows a gated layer is not linear), and the test accuracy of each.",
         "",
-        "| case | layer | p | seeds | kept fraction in 200 draws (binomial s.e.) | max abs. difference, inference vs p F + (1 - p) pad | max difference vs the draws' average / max abs. residual |",
+        f"| case | layer | p | seeds | kept fraction in {first['draws']} draws (binomial s.e.) | max abs. difference, inference vs p F + (1 - p) pad | max difference vs the draws' average / max abs. residual |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for case, checks in found.items():

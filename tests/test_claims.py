@@ -41,7 +41,8 @@ def test_the_stochastic_depth_check_on_a_report_cnn():
     x = rng.random((48, 28, 28, 1)).astype("float32")
     y = rng.integers(0, 10, 48)
     model = models.report_cnn(stochastic_depth=0.8, seed=0)
-    check = claims.stochastic_depth_check(model, x, y, draws=300)
+    check = claims.stochastic_depth_check(model, x, y, draws=300, draw_examples=16)
+    assert (check["examples"], check["draw_examples"]) == (48, 16)
     (layer,) = check["layers"]
     assert layer["name"] == "sd1" and layer["survival_probability"] == 0.8
     # kept fraction: binomial(300, 0.8) / 300; 4 standard errors

@@ -220,7 +220,7 @@ def test_a_partial_cnn_study_says_which_claims_wait_for_which_cases_and_shows_it
     layer = {"name": "sd1", "mode": "batch", "survival_probability": 0.8, "kept_fraction": 0.79, "kept_fraction_standard_error": 0.028,
              "max_abs_residual": 2.0, "max_abs_difference_inference_vs_formula": 1e-7, "max_relative_difference_inference_vs_draw_average": 0.01}  # fmt: skip
     for seed, accuracy in ((0, 0.992), (1, 0.994)):
-        check = {"draws": 200, "examples": 2000, "layers": [layer], "max_abs_difference_probabilities_inference_vs_expectation": 0.01 * (seed + 1),
+        check = {"draws": 200, "examples": 2000, "draw_examples": 100, "layers": [layer], "max_abs_difference_probabilities_inference_vs_expectation": 0.01 * (seed + 1),
                  "test_accuracy_inference": accuracy, "test_accuracy_expectation_over_gates": accuracy - 0.001}  # fmt: skip
         (tmp_path / "runs" / "stochastic_depth" / f"seed_{seed}" / "stochastic_depth.json").write_text(json.dumps(check))
     (path,) = [p for p in report.make_all(cnn, tmp_path / "runs", tmp_path / "out") if p.name == "claims.md"]
@@ -229,6 +229,7 @@ def test_a_partial_cnn_study_says_which_claims_wait_for_which_cases_and_shows_it
     assert "| not yet tested: needs the weight_decay case |" in text
     assert "| Baseline | 2 | 99.05 +- 0.07 | 99.22 | -0.17 +- 0.05 (standard error of our mean) |" in text
     assert "| Stochastic depth (conv1 survives 0.8) | sd1 | 0.8 | 2 | 0.790, 0.790 (+- 0.028) | 1e-07 | 0.010, 0.010 |" in text
+    assert "on the first 2000 test images" in text and "on the first 100 against the average of 200 training-mode calls" in text
     assert "| Stochastic depth (conv1 survives 0.8) | 2 | 0.02 (largest over seeds) | 99.30 +- 0.14 | 99.20 +- 0.14 |" in text
 
 
