@@ -128,9 +128,9 @@ def stochastic_depth_check(model, x_test, y_test, draws=200, examples=2000, draw
     Per layer, on the first ``examples`` test images: the layer's inputs [shortcut, residual] as
     the trained network computes them at inference, and its inference output against the
     test-time rule shortcut + p * residual. Then the average of ``draws`` training-mode calls of
-    the layer on the first ``draw_examples`` of those inputs (each call draws its gate; a few
-    images suffice for a gate per batch, and each call on 2,000 feature maps of 28x28x64 took
-    about 2 s on a 2-core CPU, seven minutes for the 200). With one gate per call the average is
+    the layer on the first ``draw_examples`` of those inputs (each call draws its gate, and a
+    few images suffice for a gate per batch; docs/cnn.md gives the cost of more). With one gate
+    per call the average is
     shortcut + (kept fraction) * residual, so the two agree up to (kept fraction - p) * residual:
     the check reports the kept fraction beside p and its binomial standard error, and the largest
     difference relative to the largest |residual| of those images.

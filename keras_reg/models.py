@@ -147,7 +147,7 @@ def paper_mlp(
     checks.Choice(L2_FORMS)("l2_form", l2_form)
     checks.Boolean()("penalize_biases", penalize_biases)
     checks.Boolean()("dropout_l2", dropout_l2)
-    penalty_kind = "l2" if regularizer == "dropout" and dropout_l2 else regularizer
+    penalty_kind = _penalty_kind(regularizer, dropout_l2)
     if penalty_kind == "l2" and l2_form == "full":
         alpha = 2.0 * alpha
     if not hidden_units or any(
@@ -432,12 +432,13 @@ class Builder:
         return self.build_fn(**args, seed=seed, **extra)
 
 
+def _penalty_kind(regularizer, dropout_l2):
+    """The penalty paper_mlp puts on its weights: its regularizer's, or L2 beside Dropout."""
+    return "l2" if regularizer == "dropout" and dropout_l2 else regularizer
+
+
 def _penalized(values):
-    return values["regularizer"] in ("l1", "l2") or _l2_with_dropout(values)
-
-
-def _l2_with_dropout(values):
-    return values["regularizer"] == "dropout" and values["dropout_l2"]
+    return _penalty_kind(values["regularizer"], values["dropout_l2"]) in ("l1", "l2")
 
 
 def _dropped(values):
@@ -464,7 +465,7 @@ BUILDERS = {
             "alpha": Param(0.0005, checks.NONNEGATIVE, _ALPHA_HELP, _penalized),
             "keep_prob": Param(0.5, checks.KEEP_PROB, _KEEP_HELP, _dropped),
             "initializer": Param("glorot_uniform", checks.Choice(INITIALIZERS), "The initialization: glorot_uniform (Keras's) or tf1_truncated_normal (std 0.1, biases 0.1: the TF 1.x habit)."),
-            "l2_form": Param("half", checks.Choice(L2_FORMS), "The L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.", lambda v: v["regularizer"] == "l2" or _l2_with_dropout(v)),
+            "l2_form": Param("half", checks.Choice(L2_FORMS), "The L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.", lambda v: _penalty_kind(v["regularizer"], v["dropout_l2"]) == "l2"),
             "penalize_biases": Param(False, checks.Boolean(), "L1/L2 penalize the biases as well as the weights.", _penalized),
             "dropout_form": Param("inverted", checks.Choice(DROPOUT_FORMS), "Dropout as TF and Keras do it (inverted: kept units times 1/p in training) or as the paper describes it (original: unscaled in training, times p at test); used by dropout.", _dropped),
             "input_keep_prob": Param(1.0, checks.KEEP_PROB, "Dropout on the input pixels too, keeping each with this probability (1: none, as the paper); used by dropout.", _dropped),

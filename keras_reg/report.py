@@ -815,9 +815,9 @@ def cnn_claims(experiment, runs, out_dir, runs_dir=None):
         order, text = ranking(rough, "min")
         holds = set(order[:2]) == {"dropout", "stochastic_depth"}
         lines.append(f"| Dropout and stochastic depth give the smoothest curves | {what} | {text} | {'yes' if holds else 'no'} |")
-    what = "test accuracy, weight decay minus baseline"
-    if missing(("baseline", "weight_decay")):
-        lines.append(f"| Weight decay does not help here | {what} | - | {missing(('baseline', 'weight_decay'))} |")
+    what, pair_waiting = "test accuracy, weight decay minus baseline", missing(("baseline", "weight_decay"))
+    if pair_waiting:
+        lines.append(f"| Weight decay does not help here | {what} | - | {pair_waiting} |")
     else:
         diff, se = _difference(test_acc["weight_decay"], test_acc["baseline"])
         helps = math.isfinite(se) and diff > 2 * se
