@@ -205,6 +205,8 @@ FIDELITY_CANDIDATES = {
     # lesson's double softmax, and as that copy is written.
     "tf1_code+dropout_l2": {**TF1_CODE, "dropout_l2": True},
     "tf1_code+dropout_l2+softmax_once": {**TF1_CODE, "dropout_l2": True, "loss": "cross_entropy"},
+    # Dropout as the paper's section 2.3 tells it: one mask per mini-batch, shared by its examples.
+    "tf1_code+batch_masks": {**TF1_CODE, "dropout_mask": "batch"},
 }
 
 register(

@@ -43,6 +43,7 @@ PAPER_REGULARIZERS = ("none", "l1", "l2", "dropout")
 INITIALIZERS = ("glorot_uniform", "tf1_truncated_normal")
 L2_FORMS = ("half", "full")
 DROPOUT_FORMS = ("inverted", "original")
+DROPOUT_MASKS = ("unit", "batch")
 
 
 def kernel_initializer(name, seed=None):
@@ -78,10 +79,12 @@ def _penalty(regularizer, alpha):
     return None
 
 
-def _dropout(keep_prob, seed, index, dtype=None):
-    # Distinct, reproducible seeds per Dropout layer when a model seed is given.
+def _dropout(keep_prob, seed, index, dtype=None, mask="unit"):
+    # Distinct, reproducible seeds per Dropout layer when a model seed is given. mask="batch": one
+    # mask of the layer's units for every example of the batch (Keras's noise_shape (1, units)).
     layer_seed = None if seed is None else seed * 1000 + index
-    return keras.layers.Dropout(rate=1.0 - keep_prob, seed=layer_seed, dtype=dtype, name=f"dropout_{index}")
+    noise_shape = (1, None) if mask == "batch" else None
+    return keras.layers.Dropout(rate=1.0 - keep_prob, noise_shape=noise_shape, seed=layer_seed, dtype=dtype, name=f"dropout_{index}")
 
 
 def paper_mlp(
@@ -98,6 +101,7 @@ def paper_mlp(
     input_keep_prob=1.0,
     dropout_form="inverted",
     dropout_l2=False,
+    dropout_mask="unit",
 ):
     """The paper's 784-1000-500-10 network: tanh hidden units, softmax output (paper Figure 9).
 
@@ -135,6 +139,11 @@ def paper_mlp(
         dropout_l2: in the Dropout case, the L2 penalty (``alpha``, ``l2_form``,
             ``penalize_biases``) as well: the TF 1.x lesson code's L2 file run with ``keep_prob`` fed
             0.5, as a public copy of it does (``paper_figures/FIDELITY.md``).
+        dropout_mask: ``"unit"``: every unit of every example is dropped independently
+            (``tf.nn.dropout``, Keras's ``Dropout``); ``"batch"``: one mask per mini-batch, shared
+            by all its examples, as the paper's section 2.3 tells it (delete hidden units, run the
+            mini-batch through the thinned network, update the kept units' parameters, restore, draw
+            again). Keras's ``Dropout`` with ``noise_shape=(1, units)``.
 
     Returns:
         An uncompiled ``keras.Model`` mapping (batch, 784) pixels in [0, 1] to (batch, 10) class
@@ -147,6 +156,7 @@ def paper_mlp(
     checks.Choice(L2_FORMS)("l2_form", l2_form)
     checks.Boolean()("penalize_biases", penalize_biases)
     checks.Boolean()("dropout_l2", dropout_l2)
+    checks.Choice(DROPOUT_MASKS)("dropout_mask", dropout_mask)
     penalty_kind = _penalty_kind(regularizer, dropout_l2)
     if penalty_kind == "l2" and l2_form == "full":
         alpha = 2.0 * alpha
@@ -159,7 +169,7 @@ def paper_mlp(
     output_dtype = None if dtype is None else keras.DTypePolicy(dtype).variable_dtype
 
     def drop(keep, index, x):
-        x = _dropout(keep, seed, index, dtype)(x)
+        x = _dropout(keep, seed, index, dtype, dropout_mask)(x)
         if dropout_form == "original":  # x * mask in training, x * p at test: the paper's Figures 7-8
             x = keras.layers.Rescaling(keep, dtype=dtype, name=f"keep_scale_{index}")(x)
         return x
@@ -470,6 +480,7 @@ BUILDERS = {
             "dropout_form": Param("inverted", checks.Choice(DROPOUT_FORMS), "Dropout as TF and Keras do it (inverted: kept units times 1/p in training) or as the paper describes it (original: unscaled in training, times p at test); used by dropout.", _dropped),
             "input_keep_prob": Param(1.0, checks.KEEP_PROB, "Dropout on the input pixels too, keeping each with this probability (1: none, as the paper); used by dropout.", _dropped),
             "dropout_l2": Param(False, checks.Boolean(), "In the Dropout case, the L2 penalty (alpha, l2_form, penalize_biases) as well, as the TF 1.x lesson code's L2 file does when run with keep_prob 0.5; used by dropout.", _dropped),
+            "dropout_mask": Param("unit", checks.Choice(DROPOUT_MASKS), "Dropout masks: unit (each unit of each example on its own, as tf.nn.dropout) or batch (one mask per mini-batch, shared by its examples, as the paper's section 2.3 tells it); used by dropout.", _dropped),
         },
         "The paper's 784-1000-500-10 tanh MLP with a softmax output.",
         precisions=("float32", "mixed_bfloat16"),

@@ -85,6 +85,33 @@ def test_paper_mlp_original_dropout_is_unscaled_in_training_and_times_p_at_test(
     np.testing.assert_allclose(ops.convert_to_numpy(original(x)), ops.convert_to_numpy(inverted(x)), rtol=1e-5, atol=1e-7)
 
 
+def test_paper_mlp_batch_masks_share_one_mask_per_batch():
+    keep = 0.5
+    model = models.paper_mlp("dropout", keep_prob=keep, dropout_mask="batch", seed=0)
+    assert [d.noise_shape for d in _layers_of(model, keras.layers.Dropout)] == [(1, None), (1, None)]
+    hidden = keras.Model(model.input, model.get_layer("dropout_1").output)
+    tanh = keras.Model(model.input, model.get_layer("hidden_1").output)
+    x = np.random.default_rng(0).uniform(size=(64, 784)).astype("float32")
+    h = ops.convert_to_numpy(tanh(x))
+    np.testing.assert_allclose(ops.convert_to_numpy(hidden(x, training=False)), h, rtol=1e-6)
+    masks = []
+    for _ in range(20):  # 20 batches
+        trained = ops.convert_to_numpy(hidden(x, training=True))
+        kept = trained != 0
+        # One mask for the batch: every example keeps the same units, scaled by 1/p as tf.nn.dropout.
+        assert (kept == kept[0]).all()
+        np.testing.assert_allclose(trained[kept], (h / keep)[kept], rtol=1e-5)
+        masks.append(kept[0])
+    masks = np.array(masks)
+    # A fresh mask per batch: 20 x 1000 units kept with p = 0.5, binomial s.e. 0.0035; 0.02 is ~5.7 of them.
+    assert abs(masks.mean() - keep) < 0.02
+    assert len({m.tobytes() for m in masks}) == 20
+    # The default draws each unit of each example on its own.
+    default = models.paper_mlp("dropout", seed=0)
+    per_unit = ops.convert_to_numpy(keras.Model(default.input, default.get_layer("dropout_1").output)(x, training=True)) != 0
+    assert not (per_unit == per_unit[0]).all()
+
+
 def test_paper_mlp_standard_has_no_regularization():
     model = models.paper_mlp("none")
     assert model.losses == [] and not _layers_of(model, keras.layers.Dropout)
@@ -129,6 +156,7 @@ def test_paper_mlp_seed_makes_weights_reproducible():
         ({"input_keep_prob": 0.0}, "input_keep_prob"),
         ({"dropout_form": "scaled"}, "dropout_form"),
         ({"dropout_l2": "yes"}, "dropout_l2"),
+        ({"dropout_mask": "example"}, "dropout_mask"),
         ({"initializer": "he"}, "initializer"),
         ({"hidden_units": (1000, 0)}, "hidden_units"),
         ({"seed": "1"}, "seed"),

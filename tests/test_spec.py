@@ -28,6 +28,8 @@ def test_identity_ignores_what_does_not_decide_the_run():
     assert spec.make_spec(regularizer="dropout", alpha=0.1).identity() == spec.make_spec(regularizer="dropout").identity()
     assert spec.make_spec(regularizer="dropout", dropout_l2=True, alpha=0.1).identity() != spec.make_spec(regularizer="dropout", dropout_l2=True).identity()
     assert spec.make_spec(regularizer="l2", dropout_l2=True).identity() == spec.make_spec(regularizer="l2").identity()
+    assert spec.make_spec(regularizer="dropout", dropout_mask="batch").identity() != spec.make_spec(regularizer="dropout").identity()
+    assert spec.make_spec(regularizer="l2", dropout_mask="batch").identity() == spec.make_spec(regularizer="l2").identity()
     assert spec.make_spec(regularizer="none", precision="mixed_bfloat16").identity() != base.identity()
     planar = dict(model="planar_mlp", dataset="planar", loss="binary_cross_entropy", metric="binary_accuracy")
     assert spec.make_spec(**planar, data_source="a.mat").identity() != spec.make_spec(**planar).identity()  # not verified
