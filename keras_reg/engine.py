@@ -5,10 +5,10 @@ whole epoch inside the backend's compiler, with the data resident on the device 
 order given as an index array:
 
 * TensorFlow: a ``tf.function`` graph loops over the batches; each step's forward and backward
-  pass runs as TensorFlow's own (oneDNN) kernels. An XLA cluster for the step was measured slower
-  on a 2-core CPU (in runs that alternated both in one process), and Keras's Dropout under XLA on
-  the CPU draws its random numbers far more slowly than TensorFlow's Philox kernel (the 8x slower
-  ``jit_compile`` Dropout run). With plain SGD (the paper's) each weight is updated in place by
+  pass runs as TensorFlow's own kernels (oneDNN's where TensorFlow enables them, docs/speed.md).
+  An XLA cluster for the step was measured slower on a 2-core CPU (in runs that alternated both in
+  one process), and Keras's Dropout under XLA on the CPU draws its random numbers far more slowly
+  than TensorFlow's Philox kernel (the 8x slower ``jit_compile`` Dropout run). With plain SGD (the paper's) each weight is updated in place by
   one fused kernel (ResourceApplyGradientDescent), the paper's penalties applied in closed form;
   any other optimizer or regularizer goes through ``optimizer.apply`` and autodiff.
 * JAX: ``jax.jit`` over ``lax.scan`` of ``model.stateless_call`` and ``optimizer.stateless_apply``.

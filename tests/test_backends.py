@@ -93,16 +93,22 @@ datasets = ((x[:200], y[:200]), (x[200:], y[200:]))
 quiet = lambda line: None
 
 def grid(seeds, epochs):
-    return experiments.EXPERIMENTS['paper'].grid(('standard', 'dropout'), seeds, 'tf1_init', epochs=epochs, train_examples=200, test_examples=50, batch_size=50)
+    return experiments.EXPERIMENTS['paper'].grid(('standard', 'dropout'), seeds, 'tf1_init', epochs=epochs, train_examples=200, test_examples=50, batch_size=50, learning_rate=0.05)
 
+# Equal to float32 rounding, not bit for bit: a vmapped matmul may sum in another order than the
+# single network's (equal bits on AVX-512 CPUs, not on an AVX2 one). The grid trains at rate 0.05:
+# at the paper's 0.5 these random images drive the loss to 40-130 and the rounding grows to 0.5%
+# of a weight in three epochs. Another seed's weights, batch order or masks would move them by far
+# more than 1e-3; atol admits one of the 50 test images (0.02) changing its predicted class.
 def compare(a, b):
     for key in grid((0, 1, 2), 3):
         ha, hb = training.read_history(a / key), training.read_history(b / key)
         for column in training.HISTORY_COLUMNS[:-1]:  # all but the wall time
-            assert np.array_equal(ha[column], hb[column]), (key, column, ha[column], hb[column])
+            assert np.allclose(ha[column], hb[column], rtol=1e-3, atol=0.021), (key, column, ha[column], hb[column])
         with np.load(a / key / 'checkpoint.npz') as ca, np.load(b / key / 'checkpoint.npz') as cb:
             names = [n for n in ca.files if n.startswith(('model_', 'optimizer_'))]
-            assert names and all(np.array_equal(ca[n], cb[n]) for n in names), key
+            bad = [(n, float(np.max(np.abs(ca[n].astype(float) - cb[n].astype(float)))), float(np.max(np.abs(ca[n].astype(float))))) for n in names if not np.allclose(ca[n], cb[n], rtol=1e-3, atol=1e-5)]
+            assert names and not bad, (key, bad)
         assert (b / key / 'model.keras').exists() and (b / key / 'config.json').exists()
 
 # Separate runs against stacks of seeds: trained from scratch, and resumed from different epochs
