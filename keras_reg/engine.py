@@ -8,9 +8,10 @@ order given as an index array:
   pass runs as TensorFlow's own kernels (oneDNN's where TensorFlow enables them, docs/speed.md).
   An XLA cluster for the step was measured slower on a 2-core CPU (in runs that alternated both in
   one process), and Keras's Dropout under XLA on the CPU draws its random numbers far more slowly
-  than TensorFlow's Philox kernel (the 8x slower ``jit_compile`` Dropout run). With plain SGD (the paper's) each weight is updated in place by
-  one fused kernel (ResourceApplyGradientDescent), the paper's penalties applied in closed form;
-  any other optimizer or regularizer goes through ``optimizer.apply`` and autodiff.
+  than TensorFlow's Philox kernel (the 8x slower ``jit_compile`` Dropout run). With plain SGD
+  (the paper's) each weight is updated in place by one fused kernel
+  (ResourceApplyGradientDescent), the paper's penalties applied in closed form; any other
+  optimizer or regularizer goes through ``optimizer.apply`` and autodiff.
 * JAX: ``jax.jit`` over ``lax.scan`` of ``model.stateless_call`` and ``optimizer.stateless_apply``.
   :class:`SeedStack` trains several models of one architecture (the seeds of one configuration)
   as one computation: ``jax.vmap`` of that epoch over the models' stacked variables.
