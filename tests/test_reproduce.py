@@ -47,8 +47,9 @@ def test_workers_train_the_same_runs_as_one_process_and_report_by_key(tmp_path, 
     for key in grid:
         assert set(two[key]) == set(one[key])
         for column in one[key]:
-            # The workers run one thread each, the single process two. Bit for bit on AVX-512 CPUs;
-            # on an AVX2 one the threads split float32 sums otherwise (4e-8 in a step loss of 0.195).
+            # The workers run one thread each, the single process two. Bit for bit on the CPUs of
+            # earlier sessions; on an AVX2 EPYC the threads split float32 sums otherwise (4e-8 in a
+            # step loss of 0.195).
             # Another run's spec or seed would differ by far more than 1e-3; atol admits one of the
             # 100 test images (0.01) changing its predicted class.
             assert np.allclose(two[key][column], one[key][column], rtol=1e-3, atol=0.011), (key, column, two[key][column], one[key][column])
