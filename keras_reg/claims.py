@@ -130,10 +130,9 @@ def stochastic_depth_check(model, x_test, y_test, draws=200, examples=2000, draw
     test-time rule shortcut + p * residual. Then the average of ``draws`` training-mode calls of
     the layer on the first ``draw_examples`` of those inputs (each call draws its gate, and a
     few images suffice for a gate per batch; docs/cnn.md gives the cost of more). With one gate
-    per call the average is
-    shortcut + (kept fraction) * residual, so the two agree up to (kept fraction - p) * residual:
-    the check reports the kept fraction beside p and its binomial standard error, and the largest
-    difference relative to the largest |residual| of those images.
+    per call the average is shortcut + (kept fraction) * residual, so the two agree up to
+    (kept fraction - p) * residual: the check reports the kept fraction beside p and its binomial
+    standard error, and the largest difference relative to the largest |residual| of those images.
 
     Network level: the class probabilities at inference against their exact expectation over the
     training-time gates: every pattern of kept and skipped layers (2^k for k layers with one gate

@@ -846,7 +846,7 @@ def _stochastic_depth_lines(experiment, found):
         "### Stochastic depth on the trained networks",
         "",
         f"Per gated layer, on the first {first['examples']} test images: the inference output against p F(x) + (1 - p) pad(x) (the report's "
-        f"test-time rule; float32 rounding), and on the first {first.get('draw_examples', first['examples'])} against the average of "
+        f"test-time rule; float32 rounding), and on the first {first['draw_examples']} against the average of "
         f"{first['draws']} training-mode calls, which differs from it by (kept fraction - p) times the "
         "residual, so that difference is given relative to the largest |residual| beside the kept fraction and its binomial standard "
         "error. Network level: the class probabilities at inference against their exact expectation over every pattern of kept and "
