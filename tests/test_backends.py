@@ -98,8 +98,9 @@ def grid(seeds, epochs):
 # Equal to float32 rounding, not bit for bit: a vmapped matmul may sum in another order than the
 # single network's (equal bits on the CPUs of earlier sessions, not on an AVX2 EPYC). The grid
 # trains at rate 0.05: at the paper's 0.5 these random images drive the loss to 40-130 and the
-# rounding grows to 0.5% of a weight in three epochs. Another seed's weights, batch order or masks would move them by far
-# more than 1e-3; atol admits one of the 50 test images (0.02) changing its predicted class.
+# rounding grows to 0.5% of a weight in three epochs. Another seed's weights, batch order or
+# masks would move them by far more than 1e-3; atol admits one of the 50 test images (0.02)
+# changing its predicted class.
 def compare(a, b):
     for key in grid((0, 1, 2), 3):
         ha, hb = training.read_history(a / key), training.read_history(b / key)
