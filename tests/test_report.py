@@ -187,27 +187,44 @@ def test_the_cnn_table_has_the_reports_numbers_beside_ours_a_stability_measure_a
     assert "- Weight decay 0.001 (decoupled: AdamW): training accuracy +0.00 +- 1.41 pp; test accuracy +0.00 +- 2.83 pp" in text  # equal runs, SE of a difference
 
 
-def test_the_cnn_reports_claims_are_checked_with_standard_errors(tmp_path):
-    cnn = EXPERIMENTS["cnn"]
-    # case -> per seed (final test accuracy, test losses per epoch)
-    made = {
-        "baseline": [(0.9922, (0.05, 0.03, 0.04)), (0.9920, (0.05, 0.035, 0.04))],
-        "weight_decay": [(0.9923, (0.05, 0.03, 0.035)), (0.9921, (0.05, 0.032, 0.036))],
-        "dropout": [(0.9912, (0.04, 0.035, 0.034)), (0.9914, (0.04, 0.036, 0.035))],
-        "stochastic_depth": [(0.9930, (0.03, 0.028, 0.025)), (0.9932, (0.03, 0.027, 0.024))],
-    }
+def _cnn_claims(tmp_path, made):
+    """claims.md of fake CNN runs: ``made`` maps case -> per seed (final test accuracy, test losses per epoch)."""
     for case, seeds in made.items():
         for seed, (accuracy, losses) in enumerate(seeds):
             run_dir = tmp_path / "runs" / case / f"seed_{seed}"
             run_dir.mkdir(parents=True)
             _write_history(run_dir, [[e + 1, 0.01, 0.999, loss, accuracy, 0.0, 0.01, 1.0] for e, loss in enumerate(losses)])
-    text = "".join(p.read_text() for p in report.make_all(cnn, tmp_path / "runs", tmp_path / "out") if p.name == "claims.md")
+    return "".join(p.read_text() for p in report.make_all(EXPERIMENTS["cnn"], tmp_path / "runs", tmp_path / "out") if p.name == "claims.md")
+
+
+_CNN_RUNS = {
+    "baseline": [(0.9922, (0.05, 0.03, 0.04)), (0.9920, (0.05, 0.035, 0.04))],
+    "weight_decay": [(0.9923, (0.05, 0.03, 0.035)), (0.9921, (0.05, 0.032, 0.036))],
+    "dropout": [(0.9912, (0.04, 0.035, 0.034)), (0.9914, (0.04, 0.036, 0.035))],
+    "stochastic_depth": [(0.9930, (0.03, 0.028, 0.025)), (0.9932, (0.03, 0.027, 0.024))],
+}
+
+
+def test_the_cnn_reports_claims_are_checked_with_standard_errors(tmp_path):
+    text = _cnn_claims(tmp_path, _CNN_RUNS)
     assert "| Stochastic depth has the lowest test loss |" in text and "(Stochastic depth (conv1 survives 0.8) ahead of Dropout 0.3 (fully connected) by 0.01 +- 0.00071) | yes |" in text
     assert "| Stochastic depth has the best test accuracy |" in text and "by 0.09 pp +- 0.014) | yes |" in text
     # roughness: baseline (0.02+0.01)/2 and (0.015+0.005)/2; dropout 0.003, 0.0025; SD 0.0025, 0.003; WD 0.0125, 0.011
-    assert "| Dropout and stochastic depth give the smoothest curves |" in text and text.split("smoothest curves |")[1].split("\n")[0].endswith("| yes |")
+    # deciding gap: the smoother of the others (WD, 0.01175) minus the rougher of the two (a tie at 0.00275: dropout)
+    assert "(Weight decay 0.001 (coupled: Adam's weight_decay) minus Dropout 0.3 (fully connected): +0.009 +- 0.00079) | yes |" in text
     assert "| Weight decay does not help here | test accuracy, weight decay minus baseline | +0.01 +- 0.01 pp | yes |" in text
     assert "| Baseline | 2 | 99.21 +- 0.01 | 99.22 | -0.01 +- 0.01 (standard error of our mean) |" in text
+
+
+def test_a_cnn_claim_that_fails_names_the_gap_to_stochastic_depth_and_whether_it_is_within_two_standard_errors(tmp_path):
+    made = dict(_CNN_RUNS)
+    made["baseline"] = [(0.9933, (0.05, 0.03, 0.04)), (0.9931, (0.05, 0.035, 0.04))]  # 0.01 pp above stochastic depth
+    made["dropout"] = [(0.9912, (0.04, 0.02, 0.04)), (0.9914, (0.04, 0.03, 0.04))]  # roughness 0.02 and 0.01
+    text = _cnn_claims(tmp_path, made)
+    assert "(Baseline ahead of Stochastic depth (conv1 survives 0.8) by 0.01 pp +- 0.014) | no, but by less than two standard errors |" in text
+    # dropout (0.015) is now the rougher of the two, the smoother of the others weight decay (0.01175):
+    # 0.01175 - 0.015 = -0.00325 (just above in float64: -0.0032), s.e. sqrt(1.125e-6 / 2 + 5e-5 / 2) = 0.0051
+    assert "(Weight decay 0.001 (coupled: Adam's weight_decay) minus Dropout 0.3 (fully connected): -0.0032 +- 0.0051) | no, but by less than two standard errors |" in text
 
 
 def test_a_partial_cnn_study_says_which_claims_wait_for_which_cases_and_shows_its_stochastic_depth_checks(tmp_path):
