@@ -217,9 +217,20 @@ def curves(experiment, runs, out_dir, name, column, title, reference=None, scale
     ax.set_ylabel(unit)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, ncol=2, loc="lower right" if scale == 100.0 else "upper right")
+    _legend(fig, ax, loc="lower right" if scale == 100.0 else "upper right")
     fig.tight_layout()
     return save_figure(fig, out_dir, name)
+
+
+def _legend(fig, ax, loc):
+    """Two columns at ``loc`` inside the axes; with long labels (the CNN's cases), which would run off
+    the figure that way, one column below the axes, the figure made taller to hold it."""
+    labels = ax.get_legend_handles_labels()[1]
+    if max(map(len, labels)) > 45:
+        fig.set_figheight(fig.get_figheight() + 0.17 * len(labels))
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    else:
+        ax.legend(fontsize=8, ncol=2, loc=loc)
 
 
 def _span(values, sign=""):

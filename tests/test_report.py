@@ -307,3 +307,21 @@ def test_expected_distance_matches_simulated_extra_seeds():
     cells = [{"ours_std": s, "seeds": 3} for s in seeds.std(axis=1, ddof=1)]
     observed = np.mean(np.abs(extra - seeds.mean(axis=1)))
     assert report.expected_distance(cells) == pytest.approx(observed, abs=0.05)
+
+
+@pytest.mark.parametrize("label", ["Baseline", "Weight decay 0.001 (coupled: Adam's weight_decay) (ours, 3 seeds)"])
+def test_the_curves_legend_stays_inside_the_figure_whatever_the_labels_length(label):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for k in range(4):
+        ax.plot([1, 2], [k, k + 1], label=f"{label} {k}")
+    report._legend(fig, ax, loc="lower right")
+    fig.tight_layout()
+    fig.canvas.draw()
+    legend, whole = ax.get_legend().get_window_extent(), fig.bbox
+    assert whole.x0 <= legend.x0 and legend.x1 <= whole.x1 and whole.y0 <= legend.y0 and legend.y1 <= whole.y1
+    plt.close(fig)
