@@ -58,3 +58,22 @@ def test_the_stochastic_depth_check_on_a_report_cnn():
             layer.set_weights(model.get_layer(layer.name).get_weights())
     opened = keras.ops.convert_to_numpy(claims._call_gated(model, x, {id(model.get_layer("sd1")): 1.0}))
     np.testing.assert_allclose(opened, np.asarray(plain(x, training=False)), atol=1e-6)
+
+
+def test_the_stochastic_depth_check_covers_every_gated_layer_of_the_linear_rule():
+    # The stochastic_depth_linear case gates all three convolutions: p_l = 1 - l/3 (1 - 0.5).
+    import math
+
+    rng = np.random.default_rng(1)
+    x = rng.random((32, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 10, 32)
+    model = models.report_cnn(stochastic_depth=0.5, sd_blocks="all", seed=0)
+    check = claims.stochastic_depth_check(model, x, y, draws=300, draw_examples=8)
+    assert [layer["name"] for layer in check["layers"]] == ["sd1", "sd2", "sd3"]
+    for layer, p in zip(check["layers"], (5 / 6, 2 / 3, 1 / 2)):
+        assert layer["survival_probability"] == pytest.approx(p)
+        # each layer draws its own gates: binomial(300, p) / 300, within 4 standard errors
+        assert abs(layer["kept_fraction"] - p) < 4 * math.sqrt(p * (1 - p) / 300)
+        assert layer["max_abs_difference_inference_vs_formula"] < 1e-5
+        assert abs(layer["max_relative_difference_inference_vs_draw_average"] - abs(layer["kept_fraction"] - p)) < 1e-5
+    assert 0 <= check["max_abs_difference_probabilities_inference_vs_expectation"] < 1
