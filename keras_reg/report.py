@@ -882,7 +882,7 @@ def _stochastic_depth_lines(experiment, found):
             kept = ", ".join(f"{row['kept_fraction']:.3f}" for row in rows)
             formula = max(row["max_abs_difference_inference_vs_formula"] for row in rows)
             relative = ", ".join(f"{row['max_relative_difference_inference_vs_draw_average']:.3f}" for row in rows)
-            lines.append(f"| {experiment.label(case)} | {layer['name']} | {layer['survival_probability']:g} | {len(rows)} | {kept} (+- {layer['kept_fraction_standard_error']:.3f}) | {formula:.2g} | {relative} |")
+            lines.append(f"| {experiment.label(case)} | {layer['name']} | {layer['survival_probability']:.3g} | {len(rows)} | {kept} (+- {layer['kept_fraction_standard_error']:.3f}) | {formula:.2g} | {relative} |")
     lines += ["", "| case | seeds | max abs. difference of the class probabilities, inference vs expectation over the gates | test acc. at inference (%) | test acc. of the expectation (%) |", "| --- | --- | --- | --- | --- |"]
     for case, checks in found.items():
         difference = max(check["max_abs_difference_probabilities_inference_vs_expectation"] for check in checks)
