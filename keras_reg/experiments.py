@@ -21,7 +21,7 @@ from keras_reg import paper
 from keras_reg.checks import Choice, ConfigError
 from keras_reg.spec import make_spec
 
-__all__ = ["Experiment", "Reference", "Sweep", "EXPERIMENTS", "SWEEPS", "register", "get", "PAPER_CASES", "PROTOCOLS", "FIDELITY_CANDIDATES"]
+__all__ = ["Experiment", "Reference", "Sweep", "EXPERIMENTS", "SWEEPS", "register", "get", "PAPER_CASES", "PROTOCOLS", "FIDELITY_CANDIDATES", "FIDELITY_READINGS"]
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -213,17 +213,35 @@ FIDELITY_CANDIDATES = {
     "tf1_code+lr_0.2": {**TF1_CODE, "learning_rate": 0.2},
     "tf1_code+lr_0.25": {**TF1_CODE, "learning_rate": 0.25},
     "tf1_code+batch100": {**TF1_CODE, "batch_size": 100},
+    # The paper's L1 row as an L2 run: a lesson file with L1 made from the L2 one that still called
+    # tf.nn.l2_loss. Its "l1" case is the default's L2 run (the committed paper_figures/runs/l2).
+    "l1_as_l2": {**TF1_CODE, "cases": {"l1": {"regularizer": "l2"}}},
 }
+
+# The readings compared case by case (paper_figures/FIDELITY.md): the paper case, the candidates
+# whose runs of it are set side by side, and the epochs whose curves are drawn.
+FIDELITY_READINGS = {
+    "l1": (("l1_as_l2", "tf1_code+alpha_0.00005", "tf1_code"), 15),
+    "dropout": (("tf1_code+lr_0.2", "tf1_code+lr_0.25", "tf1_code+batch100", "tf1_code+keep_0.4", "tf1_code"), 20),
+}
+
+
+def _fidelity_case(candidate, case):
+    """A candidate's diff on the base for one paper case: its own settings, the case's, then its
+    per-case settings (``"cases"``), which may change what the case runs."""
+    diff = dict(FIDELITY_CANDIDATES[candidate])
+    own = diff.pop("cases", {}).get(case, {})
+    return {**diff, **PAPER_CASES[case], **own}
 
 register(
     Experiment(
         name="fidelity",
         description="Candidate readings of the paper's unstated choices, each run for its four cases and scored against Tables 1-2.",
         base={**PAPER_BASE, **PROTOCOLS["textbook"], "epochs": 20},
-        cases={f"{name}/{case}": {**diff, **PAPER_CASES[case]} for name, diff in FIDELITY_CANDIDATES.items() for case in PAPER_CASES},
+        cases={f"{name}/{case}": _fidelity_case(name, case) for name in FIDELITY_CANDIDATES for case in PAPER_CASES},
         reference=PAPER_REFERENCE,
         labels={f"{name}/{case}": f"{name} {paper.CASE_LABELS[case]}" for name in FIDELITY_CANDIDATES for case in PAPER_CASES},
-        artifacts=(("fidelity", {}),),
+        artifacts=(("fidelity", {}),) + tuple(("reading", {"case": case, "candidates": names, "epochs": epochs}) for case, (names, epochs) in FIDELITY_READINGS.items()),
     )
 )
 

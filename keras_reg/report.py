@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_reg.experiments import PALETTE
+
 __all__ = [
     "ARTIFACTS",
     "load_runs",
@@ -500,6 +502,65 @@ def fidelity(experiment, runs, out_dir, runs_dir=None):
     return [path]
 
 
+def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
+    """One paper case under several readings, side by side (``reading_<case>.md`` and ``.png``):
+    per candidate, each seed's distance to the paper's row of that case (over the Table 1-2 cells
+    the seed reached), their mean +- std, one more seed's expected distance (:func:`expected_distance`),
+    and the test and training accuracy of the first ``epochs`` epochs (mean and one std over seeds),
+    the part of the paper's Figures 10-11 where readings differ in shape. Drawn when at least two
+    of the candidates have runs of the case."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    present = {name: runs[f"{name}/{case}"] for name in candidates if runs.get(f"{name}/{case}")}
+    if len(present) < 2:
+        return []
+    label = experiment.label(f"{candidates[0]}/{case}").rsplit(" ", 1)[-1]
+    lines = [
+        f"### The paper's {label} row under {len(present)} readings",
+        "",
+        "Distance: mean |ours - the paper| over the cells of Tables 1-2 (test and training accuracy) that a seed reached, in pp; "
+        "one more seed's expected distance: what the distance would be if the paper's run were one more seed of these runs.",
+        "",
+        "| reading | seeds | epochs | distance per seed (pp) | mean +- std (pp) | one more seed's expected distance (pp) | "
+        + " | ".join(f"test acc. epoch {e} (%)" for e in (5, 10, epochs)) + " |",
+        "| --- |" + " --- |" * 8,
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for k, (name, histories) in enumerate(present.items()):
+        key = f"{name}/{case}"
+        per_seed = {seed: _per_seed_distance(experiment, {key: {seed: h}})[0] for seed, h in histories.items()}
+        cells = table_cells(experiment, {key: histories}, "test") + table_cells(experiment, {key: histories}, "train")
+        mean, std = _mean_std(np.array(list(per_seed.values())))
+        early = [_mean_std(np.array(_values_at(histories, "test", e))) for e in (5, 10, epochs)]
+        lines.append(
+            f"| {name} | {len(histories)} | {max(len(h['epoch']) for h in histories.values())} | "
+            + ", ".join(f"{d:.2f} (seed {seed})" for seed, d in per_seed.items())
+            + f" | {mean:.2f} +- {std:.2f} | {expected_distance(cells):.2f} | "
+            + " | ".join(f"{m:.2f} +- {sd:.2f}" for m, sd in early)
+            + " |"
+        )
+        for ax, column in zip(axes, ("test_accuracy", "train_accuracy")):
+            shown = {seed: {c: v[:epochs] for c, v in h.items()} for seed, h in histories.items()}
+            x, values = _curves(shown, column)
+            ax.plot(x, values.mean(axis=0), color=PALETTE[k % len(PALETTE)], lw=1.4, label=f"{name} ({len(histories)} seeds)")
+            if len(histories) > 1:
+                sd = values.std(axis=0, ddof=1)
+                ax.fill_between(x, values.mean(axis=0) - sd, values.mean(axis=0) + sd, color=PALETTE[k % len(PALETTE)], alpha=0.2, lw=0)
+    for ax, what in zip(axes, ("test", "training")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{what} accuracy (%)")
+        ax.set_title(f"{label}: {what} accuracy, the first {epochs} epochs")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    path = Path(out_dir) / f"reading_{case}.md"
+    write_text(path, "\n".join(lines) + "\n")
+    return [path] + save_figure(fig, out_dir, f"reading_{case}")
+
+
 def _measurements(runs_dir, runs, name):
     """{case: [the JSON file ``name`` of each seed's run directory that has it]}."""
     import json
@@ -897,6 +958,7 @@ ARTIFACTS = {
     "summary": summary,
     "final_table": final_table,
     "fidelity": fidelity,
+    "reading": reading,
     "decision_boundaries": decision_boundaries,
     "penalty_geometry": penalty_geometry,
     "weights": weights,
