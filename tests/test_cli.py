@@ -249,15 +249,13 @@ def test_flagfile_and_helpfull(tmp_path):
     "tensorflow",
     pytest.param("jax", marks=pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")),
 ])
-def test_train_script_divergence_exits_3_and_keeps_the_reason(backend, tmp_path, fake_mnist):
+def test_train_script_divergence_exits_3_and_keeps_the_reason(backend, tmp_path, real_mnist_cache):
     # On either backend, the one line is all of standard error: no start-up log lines of
     # TensorFlow (which Keras imports on JAX too, to seed it) or of JAX.
-    (x, y), (xt, yt) = fake_mnist
-    local = tmp_path / "mnist.npz"
-    np.savez(local, x_train=x, y_train=y, x_test=xt, y_test=yt)
     run = tmp_path / "run"
     result = _script("train.py", "--regularizer=l2", "--learning_rate=1e10", "--epochs=2", "--train_examples=300",
-                     "--test_examples=100", f"--data_source={local}", f"--out_dir={run}", env={"KERAS_BACKEND": backend})
+                     "--test_examples=100", "--data_source=cache", f"--out_dir={run}",
+                     env={"KERAS_BACKEND": backend, "KERAS_REG_CACHE": str(real_mnist_cache)})
     assert result.returncode == 3 and result.stderr.count("\n") == 1, result.stderr[-2000:]
     assert "diverged at epoch 1" in result.stderr and "--learning_rate" in result.stderr
     assert (run / "divergence.json").exists()

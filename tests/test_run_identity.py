@@ -1,0 +1,115 @@
+"""A run directory trusts only what it can prove is its own: the checkpoint, config.json,
+history.csv and the data a run resumes on must all be the same run's (issue: nothing mixed)."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from keras_reg import training
+from test_training import _config, _datasets, _quiet
+
+
+def _one_line(error):
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """A standard run and an L2 run, each cut after epoch 1 of 2 (their checkpoints kept)."""
+    root = tmp_path_factory.mktemp("runs")
+    for name, regularizer in (("standard", "none"), ("l2", "l2")):
+        training.train_and_evaluate(_config(regularizer=regularizer, epochs=1), root / name, datasets=_datasets(), log=_quiet)
+    return root
+
+
+def _copy(two_runs, tmp_path, name):
+    shutil.copytree(two_runs / name, tmp_path / name)
+    (tmp_path / name / training.LOCK).unlink(missing_ok=True)
+    return tmp_path / name
+
+
+def test_a_checkpoint_of_another_run_is_refused(two_runs, tmp_path):
+    run = _copy(two_runs, tmp_path, "standard")
+    shutil.copy(two_runs / "l2" / training.CHECKPOINT, run / training.CHECKPOINT)
+    with pytest.raises(training.RunDirError) as info:
+        training.train_and_evaluate(_config(regularizer="none", epochs=2), run, datasets=_datasets(), log=_quiet)
+    assert "checkpoint belongs to another run" in _one_line(info) and "regularizer" in str(info.value)
+
+
+def test_a_config_edited_by_hand_beside_its_checkpoint_is_refused(two_runs, tmp_path):
+    run = _copy(two_runs, tmp_path, "standard")
+    text = (run / "config.json").read_text()
+    (run / "config.json").write_text(text.replace('"learning_rate": 0.1', '"learning_rate": 0.3'))
+    with pytest.raises(training.RunDirError) as info:
+        training.train_and_evaluate(_config(regularizer="none", epochs=2, learning_rate=0.3), run, datasets=_datasets(), log=_quiet)
+    assert "learning_rate" in _one_line(info)
+
+
+@pytest.mark.parametrize("damage", ["one_value", "nan", "reversed"])
+def test_a_history_that_differs_from_its_checkpoint_is_rebuilt_from_it(two_runs, tmp_path, damage):
+    run = _copy(two_runs, tmp_path, "l2")
+    before = training.read_history(run)
+    lines = (run / "history.csv").read_text().splitlines()
+    header, row = lines[0], lines[1].split(",")
+    if damage == "one_value":
+        row[4] = "0.123"
+        lines[1] = ",".join(row)
+    elif damage == "nan":
+        row[2] = "nan"
+        lines[1] = ",".join(row)
+    else:
+        lines = [header, lines[1], lines[1]]
+    (run / "history.csv").write_text("\n".join(lines) + "\n")
+    log = []
+    stats = training.train_and_evaluate(_config(regularizer="l2", epochs=1), run, datasets=None, log=log.append)
+    assert not stats["trained"] and any("rebuilt from the checkpoint" in line for line in log)
+    after = training.read_history(run)
+    for column in training.HISTORY_COLUMNS:
+        np.testing.assert_array_equal(after[column], before[column])
+
+
+@pytest.mark.parametrize("value, what", [("nan", "not finite"), ("7.5", "accuracy"), ("-1.0", "loss")])
+def test_a_history_with_impossible_values_is_refused_in_one_line(tmp_path, value, what):
+    run = tmp_path / "run"
+    run.mkdir()
+    columns = {"nan": 4, "7.5": 2, "-1.0": 1}[value]
+    row = ["1", "0.5", "0.9", "0.5", "0.9", "0.0", "0.5", "1.0"]
+    row[columns] = value
+    (run / "history.csv").write_text(",".join(training.HISTORY_COLUMNS) + "\n" + ",".join(row) + "\n")
+    with pytest.raises(training.RunDirError) as info:
+        training.read_history(run)
+    message = _one_line(info)
+    assert str(run / "history.csv") in message and (value in message or "nan" in message)
+
+
+def test_epochs_must_increase(tmp_path):
+    row = lambda epoch: ",".join([str(epoch), "0.5", "0.9", "0.5", "0.9", "0.0", "0.5", "1.0"])  # noqa: E731
+    (tmp_path / "history.csv").write_text(",".join(training.HISTORY_COLUMNS) + f"\n{row(2)}\n{row(1)}\n")
+    with pytest.raises(training.RunDirError, match="epochs"):
+        training.read_history(tmp_path)
+
+
+def test_resuming_on_other_data_or_another_backend_is_refused(two_runs, tmp_path):
+    run = _copy(two_runs, tmp_path, "l2")
+    (x, y), test = _datasets()
+    order = np.random.default_rng(0).permutation(len(x))
+    with pytest.raises(training.RunDirError) as info:
+        training.train_and_evaluate(_config(regularizer="l2", epochs=2), run, datasets=((x[order], y[order]), test), log=_quiet)
+    assert "other data" in _one_line(info)
+    with np.load(run / training.CHECKPOINT) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["backend"] = np.array("torch")
+    np.savez(run / training.CHECKPOINT, **arrays)
+    with pytest.raises(training.RunDirError) as info:
+        training.train_and_evaluate(_config(regularizer="l2", epochs=2), run, datasets=_datasets(), log=_quiet)
+    assert "KERAS_BACKEND=torch" in _one_line(info)
+
+
+def test_the_data_a_run_trained_on_is_recorded(two_runs):
+    import json
+
+    recorded = json.loads((two_runs / "l2" / "config.json").read_text())["data"]
+    assert recorded["sha256"] == training.data_digest(training.load_data(_config(regularizer="l2"), _datasets()))
