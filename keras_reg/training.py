@@ -64,6 +64,7 @@ HISTORY_COLUMNS = (
 )
 CHECKPOINT = "checkpoint.npz"
 DIVERGENCE = "divergence.json"
+STOPPED = "stopped.json"  # a callback stopped the run (model.stop_training): when, and which callbacks ran
 LOCK = ".lock"
 
 
@@ -236,7 +237,7 @@ def _spec_of_checkpoint(checkpoint):
 
 
 def _clear(run_dir):
-    for name in ("history.csv", CHECKPOINT, DIVERGENCE, "model.keras", "config.json", "weights.json", "dropout.json", "stochastic_depth.json"):
+    for name in ("history.csv", CHECKPOINT, DIVERGENCE, STOPPED, "model.keras", "config.json", "weights.json", "dropout.json", "stochastic_depth.json"):
         (run_dir / name).unlink(missing_ok=True)
     shutil.rmtree(run_dir / "logs", ignore_errors=True)
 
@@ -407,17 +408,76 @@ def _save_model(run_dir, model):
     os.replace(partial, Path(run_dir) / "model.keras")
 
 
-def _callbacks(run_dir, model, extra, log):
+# A history row as Keras's own fit() names its logs: the training set's as loss/accuracy, the
+# test set's as val_loss/val_accuracy, so that EarlyStopping's default monitor and TensorBoard's
+# train/validation charts work as they do with fit().
+KERAS_LOGS = {"train_loss": "loss", "train_accuracy": "accuracy", "test_loss": "val_loss", "test_accuracy": "val_accuracy"}
+
+
+def epoch_logs(row):
+    """The logs a callback's ``on_epoch_end`` gets: the history row (:data:`HISTORY_COLUMNS` but
+    the epoch) and the same values under Keras's names (:data:`KERAS_LOGS`)."""
+    logs = dict(zip(HISTORY_COLUMNS[1:], (float(v) for v in row[1:])))
+    return {**logs, **{keras_name: logs[name] for name, keras_name in KERAS_LOGS.items()}}
+
+
+def hparams_of(config, meta=None):
+    """A run's settings as flat scalars (the spec, its model and data arguments, the experiment,
+    case and protocol), as TensorBoard's HParams dashboard takes them."""
+    record = config.to_dict()
+    flat = {k: v for k, v in record.items() if not isinstance(v, dict)}
+    for part in ("model_args", "data_args"):
+        flat.update(record.get(part, {}))
+    flat.update({k: v for k, v in (meta or {}).items() if k in ("experiment", "case", "protocol")})
+    return {k: v for k, v in flat.items() if isinstance(v, (bool, int, float, str))}
+
+
+def _write_hparams(log_dir, hparams):
+    """The run's settings for TensorBoard's HParams dashboard, so a sweep's runs can be compared."""
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api as hp
+
+    with tf.summary.create_file_writer(str(log_dir / "hparams")).as_default():
+        hp.hparams(hparams)
+
+
+def _callbacks(run_dir, model, extra, log, hparams):
     import keras
 
     callbacks = list(extra)
     try:
         import tensorflow  # noqa: F401  (TensorBoard's event files are written with tf.summary)
 
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(Path(run_dir) / "logs"), write_graph=False))
+        callbacks.append(_KerasNamesOnly(keras.callbacks.TensorBoard(log_dir=str(Path(run_dir) / "logs"), write_graph=False)))
+        _write_hparams(Path(run_dir) / "logs", hparams)
     except ImportError:
         log("TensorFlow is not installed: no TensorBoard logs for this run")
     return keras.callbacks.CallbackList(callbacks, model=model)
+
+
+def _KerasNamesOnly(callback):
+    """``callback`` fed only Keras's names and the penalty (TensorBoard: ``logs/train`` and
+    ``logs/validation`` hold the same tags, so each chart overlays the training and test curves)."""
+    import keras
+
+    class KerasNamesOnly(keras.callbacks.Callback):
+        def set_model(self, model):
+            callback.set_model(model)
+
+        def on_train_begin(self, logs=None):
+            callback.on_train_begin(logs)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            callback.on_epoch_begin(epoch, logs)
+
+        def on_epoch_end(self, epoch, logs=None):
+            keep = set(KERAS_LOGS.values()) | {"penalty"}
+            callback.on_epoch_end(epoch, {k: v for k, v in (logs or {}).items() if k in keep})
+
+        def on_train_end(self, logs=None):
+            callback.on_train_end(logs)
+
+    return KerasNamesOnly()
 
 
 def _subset(datasets, config):
@@ -468,9 +528,13 @@ class _Run:
         except BaseException:
             self.release()
             raise
+        self.stopped, self.user_callbacks = None, []
         self.finished = self.state.start_epoch >= self.config.epochs
         if self.finished:
             log(f"{self.run_dir}: already finished ({self.config.epochs} epochs)")
+        elif (self.run_dir / STOPPED).exists():
+            self.finished = True
+            log(f"{self.run_dir}: stopped early by a callback after epoch {self.state.start_epoch} ({STOPPED}); delete that file to train on, or pass --overwrite to start again")
 
     def release(self):
         files.release_lock(self.lock)
@@ -479,7 +543,8 @@ class _Run:
     def stats(self, trained):
         rows = self.state.rows
         final = dict(zip(HISTORY_COLUMNS, rows[-1])) if rows else {}
-        return {"run_dir": str(self.run_dir), "epochs": int(rows[-1][0]) if rows else 0, "resumed_from": self.state.start_epoch, "trained": trained, "final": final}
+        stopped = (self.run_dir / STOPPED).exists()
+        return {"run_dir": str(self.run_dir), "epochs": int(rows[-1][0]) if rows else 0, "resumed_from": self.state.start_epoch, "trained": trained, "stopped": stopped, "final": final}
 
     def build(self, x_train):
         """The run's model, built under its seed (:meth:`begin` restores its checkpoint)."""
@@ -514,7 +579,9 @@ class _Run:
             self.log(f"{self.run_dir}: resuming after epoch {self.state.start_epoch}")
         _write_json(self.run_dir / "config.json", {"spec": self.config.to_dict(), **self.meta, "environment": _environment()})
         (self.run_dir / DIVERGENCE).unlink(missing_ok=True)
-        self.callbacks = _callbacks(self.run_dir, self.model, callbacks, self.log)
+        self.model.stop_training = False
+        self.user_callbacks = [type(c).__name__ for c in callbacks]
+        self.callbacks = _callbacks(self.run_dir, self.model, callbacks, self.log, hparams_of(self.config, self.meta))
         self.callbacks.on_train_begin()
 
     def epochs(self):
@@ -548,8 +615,13 @@ class _Run:
         self.state.rows.append(row)
         _save_checkpoint(self.run_dir, self.model, epoch, self.state.rows, self.config, self.data_sha256)
         _write_history(self.run_dir, self.state.rows)
-        self.callbacks.on_epoch_end(epoch - 1, dict(zip(HISTORY_COLUMNS[1:], row[1:])))
+        self.callbacks.on_epoch_end(epoch - 1, epoch_logs(row))
         self.log(_progress(self.config, row))
+        if getattr(self.model, "stop_training", False):
+            self.stopped = {"epoch": int(epoch), "reason": "a callback set model.stop_training", "callbacks": self.user_callbacks}
+            _write_json(self.run_dir / STOPPED, self.stopped)
+            self.log(f"{self.run_dir}: a callback ({', '.join(self.user_callbacks)}) stopped the run after epoch {epoch} of {self.config.epochs}")
+        return self.stopped is None
 
     def finish(self, test=None):
         """Saves the model and the measurements of the paper's conclusions (``weights.json``; and
@@ -591,7 +663,15 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
             fetching them (a hook for tests and your own data).
         meta: what to record beside the spec in config.json (experiment, case, protocol).
         overwrite: replace a run directory that holds a run with another configuration.
-        callbacks: extra Keras callbacks; each gets ``on_epoch_end`` with the history row.
+        callbacks: extra Keras callbacks. The trainer calls ``on_train_begin``, then per epoch
+            ``on_epoch_begin(epoch)`` and ``on_epoch_end(epoch, logs)`` (0-based epochs, as in
+            ``fit``), then ``on_train_end``; no batch hooks (an epoch's steps run as one compiled
+            loop). ``logs`` is the history row (train_loss, train_accuracy, test_loss,
+            test_accuracy, penalty, step_loss, seconds) and the same values under Keras's names
+            (loss, accuracy, val_loss, val_accuracy), so ``EarlyStopping()`` monitors the test
+            loss. A callback that sets ``model.stop_training`` ends the run after that epoch:
+            ``stopped.json`` records when, the model is saved, and a rerun keeps it stopped.
+            (A NaN or infinite loss needs no callback: the trainer stops with DivergenceError.)
         log: where progress lines go.
 
     Returns:
@@ -629,7 +709,8 @@ def _train(run, datasets, callbacks):
         result = trainer.train_epoch(x, y, run.begin_epoch(epoch, len(x_train)))
         run.check_steps(epoch, result)
         train, test, penalty = trainer.evaluate(x, y), trainer.evaluate(xt, yt), trainer.penalty()
-        run.end_epoch(epoch, result, train, test, penalty, time.perf_counter() - start)
+        if not run.end_epoch(epoch, result, train, test, penalty, time.perf_counter() - start):
+            break
     return run.finish((x_test, y_test))
 
 

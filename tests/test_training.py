@@ -55,7 +55,22 @@ def test_run_directory_holds_config_history_model_and_logs(tmp_path):
     model = keras.saving.load_model(tmp_path / "model.keras")
     assert model.count_params() == 1_290_510
     if keras.backend.backend() == "tensorflow":
-        assert any((tmp_path / "logs").rglob("events.out.tfevents.*"))
+        # Training and test curves under one tag each in logs/train and logs/validation (they
+        # overlay in TensorBoard), and the run's settings as HParams.
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+        for part in ("train", "validation"):
+            events = EventAccumulator(str(tmp_path / "logs" / part), size_guidance={"tensors": 0})
+            events.Reload()
+            assert {"epoch_loss", "epoch_accuracy"} <= set(events.Tags()["tensors"]), part
+        hparams = EventAccumulator(str(tmp_path / "logs" / "hparams"))
+        hparams.Reload()
+        from tensorboard.plugins.hparams import plugin_data_pb2
+
+        content = hparams.PluginTagToContent("hparams")
+        info = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info
+        assert info.hparams["learning_rate"].number_value == config.learning_rate
+        assert info.hparams["regularizer"].string_value == "l2"
 
 
 def test_training_accuracy_is_measured_in_inference_mode_on_the_whole_set(tmp_path):
@@ -216,3 +231,39 @@ def test_evaluating_less_often_does_not_change_what_is_trained(tmp_path, fake_mn
     assert list(every_fourth["epoch"]) == [4]
     for column in ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "penalty"):
         assert every_fourth[column][0] == every_pass[column][3], column
+
+
+def test_a_callback_that_sets_stop_training_ends_the_run_and_a_rerun_keeps_it_stopped(tmp_path):
+    # EarlyStopping's default monitor is val_loss: the logs carry Keras's names beside the row's.
+    stop = keras.callbacks.EarlyStopping(min_delta=10.0, patience=0)
+    lines = []
+    stats = training.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), callbacks=[stop], log=lines.append)
+    assert stats["stopped"] and stats["epochs"] == 2 and list(training.read_history(tmp_path)["epoch"]) == [1, 2]
+    recorded = json.loads((tmp_path / training.STOPPED).read_text())
+    assert recorded["epoch"] == 2 and recorded["callbacks"] == ["EarlyStopping"]
+    assert (tmp_path / "model.keras").exists() and any("EarlyStopping" in line and "stopped" in line for line in lines)
+    again = training.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), log=lines.append)
+    assert not again["trained"] and again["epochs"] == 2 and "stopped early" in lines[-1]
+    (tmp_path / training.STOPPED).unlink()  # asked to go on
+    assert training.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), log=_quiet)["epochs"] == 4
+
+
+def test_callbacks_see_the_hooks_and_logs_the_docstring_names(tmp_path):
+    seen = []
+
+    class Recorder(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append("train_begin")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(("epoch_begin", epoch))
+
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(("epoch_end", epoch, sorted(logs)))
+
+        def on_train_end(self, logs=None):
+            seen.append("train_end")
+
+    training.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), callbacks=[Recorder()], log=_quiet)
+    keys = sorted(set(training.HISTORY_COLUMNS[1:]) | {"loss", "accuracy", "val_loss", "val_accuracy"})
+    assert seen == ["train_begin", ("epoch_begin", 0), ("epoch_end", 0, keys), ("epoch_begin", 1), ("epoch_end", 1, keys), "train_end"]
