@@ -6,13 +6,27 @@ the import alone. On the JAX backend too: Keras imports TensorFlow, where it is 
 it; and JAX's INFO line about a missing TPU is dropped. Set ``KERAS_REG_TF_LOGS=1`` to see them.
 """
 
+import json
 import os
+from pathlib import Path
+
+
+def backend():
+    """The backend Keras will use, read as Keras reads it (``$KERAS_BACKEND``, else keras.json)
+    without importing Keras."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "keras.json"
+    try:
+        return json.loads(config.read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
 
 
 def import_tensorflow():
     if os.environ.get("KERAS_REG_TF_LOGS"):
         return
-    tensorflow_backend = os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
+    tensorflow_backend = backend() == "tensorflow"
     if not tensorflow_backend:
         # JAX logs its probe for a TPU at INFO; Keras imports TensorFlow, where installed, to seed it.
         import logging

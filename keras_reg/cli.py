@@ -15,9 +15,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from absl import app, flags
+from keras_reg import _quiet
 
-from keras_reg import checks, spec
+_quiet.import_tensorflow()  # on JAX too: Keras imports TensorFlow, where installed, to seed it
+
+from absl import app, flags  # noqa: E402
+
+from keras_reg import checks, spec  # noqa: E402
 
 __all__ = ["EXIT", "main", "flags_parser", "define_setting_flags", "setting_overrides", "fail", "PROGRAMS"]
 
@@ -36,7 +40,7 @@ def flags_parser(program, fv=None):
         try:
             return (fv or flags.FLAGS)(argv)
         except flags.Error as e:
-            sys.exit(fail(program, f"{e} (see --helpfull)", EXIT["usage"]))
+            sys.exit(fail(program, f"{e} (see --help)", EXIT["usage"]))
 
     return parse
 
@@ -69,7 +73,9 @@ def define_setting_flags(fv, exclude=()):
             continue
         owners = [owner for owner, _ in declared]
         check = declared[0][1].check
+        default = declared[0][1].default
         text = declared[0][1].help + ("" if owners == ["run spec"] else f" [{', '.join(owners)}]")
+        text += f" (default: the experiment's value, else {default!r})"
         if isinstance(check, checks.Choice):
             choices = list(dict.fromkeys(str(c) for _, param in declared for c in param.check.choices))
             flags.DEFINE_enum(name, None, choices, text, flag_values=fv)
@@ -140,7 +146,7 @@ def guarded(program, work):
 
 def _no_arguments(argv):
     if len(argv) > 1:
-        raise checks.ConfigError("arguments", argv[1:], None, f"unexpected arguments {argv[1:]}; every setting is a --flag (see --helpfull)")
+        raise checks.ConfigError("arguments", argv[1:], None, f"unexpected arguments {argv[1:]}; every setting is a --flag (see --help)")
 
 
 def define_train_flags(fv):
@@ -340,10 +346,17 @@ PROGRAMS = {
 
 
 def main(program):
-    """Runs a program of :data:`PROGRAMS` with the command line's flags; exits with its status."""
+    """Runs a program of :data:`PROGRAMS` with the command line's flags; exits with its status.
+
+    ``--help`` lists the program's own flags with their defaults (absl lists
+    only the main module's, and these are defined in this module); errors name the command as the
+    user typed it (``keras-reg-train`` or ``train.py``)."""
     define, run = PROGRAMS[program]
     define(flags.FLAGS)
-    app.run(lambda argv: run(flags.FLAGS, argv, program), flags_parser=flags_parser(program))
+    for flag in flags.FLAGS.flags_by_module_dict().get(__name__, []):
+        flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+    shown = Path(sys.argv[0]).name or program
+    app.run(lambda argv: run(flags.FLAGS, argv, shown), flags_parser=flags_parser(shown))
 
 
 def _entry(program):

@@ -130,12 +130,23 @@ def table_cells(experiment, runs, which):
     return cells
 
 
-def _markdown(experiment, cells, title):
+def _reached(runs):
+    """'the runs reach epoch N' (or 'epochs N to M' when seeds differ)."""
+    last = sorted({int(h["epoch"][-1]) for histories in runs.values() for h in histories.values()})
+    return f"epoch {last[0]}" if len(last) == 1 else f"epochs {last[0]} to {last[-1]}"
+
+
+def _markdown(experiment, cells, title, runs):
     epochs = sorted({c["epoch"] for c in cells})
     seeds = sorted({c["seeds"] for c in cells})
+    printed = ", ".join(map(str, experiment.reference.epochs))
+    if not cells:
+        return f"### {title}\n\nNo cell yet: the runs reach {_reached(runs)}, and the reference is printed at epochs {printed}.\n"
+    missing = [e for e in experiment.reference.epochs if e not in epochs]
     lines = [
         f"### {title}",
         "",
+        *([f"The runs reach {_reached(runs)}: the reference's epochs {', '.join(map(str, missing))} are not shown.", ""] if missing else []),
         f"Each cell: ours (mean +- std over {'/'.join(map(str, seeds))} seed(s)) / the paper's printed value / ours minus the paper's.",
         "",
         "| case | " + " | ".join(f"epoch {e}" for e in epochs) + " |",
@@ -168,7 +179,7 @@ def reference_tables(experiment, runs, out_dir, tables, runs_dir=None):
     for name, which in tables.items():
         cells = table_cells(experiment, runs, which)
         title = experiment.reference.labels.get(which, which)
-        for suffix, text in ((".md", _markdown(experiment, cells, title)), (".csv", _csv(cells))):
+        for suffix, text in ((".md", _markdown(experiment, cells, title, runs)), (".csv", _csv(cells))):
             path = Path(out_dir) / f"{name}{suffix}"
             write_text(path, text)
             paths.append(path)
@@ -263,13 +274,13 @@ def summary_markdown(experiment, runs):
     """
     test, train, gap = (table_cells(experiment, runs, which) for which in ("test", "train", "gap"))
     both = test + train
-    seeds = sorted({c["seeds"] for c in both})
+    seeds = sorted({c["seeds"] for c in both}) or sorted({len(histories) for histories in runs.values()})
     first = experiment.reference.epochs[0]
     distance = (
         f"Mean absolute difference from the reference over the {len(both)} cells of its test and training tables: "
         f"{np.mean([abs(c['difference']) for c in both]):.2f} pp."
         if both
-        else f"No run reached a printed epoch ({first}), so there is nothing to compare yet."
+        else f"No run reached a printed epoch (the runs reach {_reached(runs)}; the first printed is {first}), so there is nothing to compare yet."
     )
     lines = [
         f"### The runs against {experiment.reference.source}",

@@ -234,15 +234,20 @@ def test_train_script_killed_mid_run_resumes_to_the_uninterrupted_history(tmp_pa
         np.testing.assert_array_equal(a[column], b[column])
 
 
-def test_flagfile_and_helpfull(tmp_path):
+def test_flagfile_and_help(tmp_path):
     flagfile = tmp_path / "l2.flags"
     flagfile.write_text("--regularizer=l2\n--alpha=0.002\n--epochs=3\n")
     run = cli.train_spec(_flags([f"--flagfile={flagfile}"]))[3]
     assert (run.builder_args["regularizer"], run.builder_args["alpha"], run.epochs) == ("l2", 0.002, 3)
-    result = _script("train.py", "--helpfull")
+    # --help (absl's short help) lists the program's own flags, each with its default, and none of
+    # absl's or TensorFlow's; the error of a bad flag names the program as it was called.
+    result = _script("train.py", "--help")
+    assert result.stderr == "", result.stderr[-2000:]  # (absl exits 1 after help)
     for name in ("--regularizer", "--alpha", "--keep_prob", "--learning_rate", "--batch_size", "--epochs", "--seed",
-                 "--out_dir", "--train_examples", "--test_examples", "--protocol", "--loss", "--initializer", "--flagfile"):
+                 "--out_dir", "--train_examples", "--test_examples", "--protocol", "--loss", "--initializer"):
         assert name in result.stdout, name
+    assert "else 0.0005)" in result.stdout and "--logtostderr" not in result.stdout
+    assert _script("train.py", "--alpha=-1").stderr.startswith("train.py: error: ")
 
 
 @pytest.mark.parametrize("backend", [

@@ -107,7 +107,7 @@ def test_summary_of_runs_short_of_the_first_printed_epoch_says_so_without_warnin
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # NumPy's "Mean of empty slice" was printed here
         text = report.summary_markdown(PAPER, runs)
-    assert "No run reached a printed epoch (20), so there is nothing to compare yet." in text
+    assert "No run reached a printed epoch (the runs reach epoch 5; the first printed is 20), so there is nothing to compare yet." in text
 
 
 def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
@@ -325,3 +325,18 @@ def test_the_curves_legend_stays_inside_the_figure_whatever_the_labels_length(la
     legend, whole = ax.get_legend().get_window_extent(), fig.bbox
     assert whole.x0 <= legend.x0 and legend.x1 <= whole.x1 and whole.y0 <= legend.y0 and legend.y1 <= whole.y1
     plt.close(fig)
+
+
+@pytest.mark.parametrize("epochs", [1, 3, 40])
+def test_short_runs_give_well_formed_tables_that_say_which_epochs_they_reach(tmp_path, epochs):
+    for case in PAPER.cases:
+        _fake_run(tmp_path, case, 0, 0.99, 0.98, epochs=epochs)
+    runs = report.load_runs(tmp_path, PAPER.cases)
+    report.reference_tables(PAPER, runs, tmp_path / "out", {"table1": "test"})
+    table = (tmp_path / "out" / "table1.md").read_text()
+    summary = report.summary_markdown(PAPER, runs)
+    assert f"reach epoch {epochs}" in table and (epochs >= 20 or f"reach epoch {epochs}" in summary)
+    assert "|  |" not in table and "over  seed" not in table and "Seeds per case: ." not in summary
+    assert "Seeds per case: 1." in summary
+    rows = [line for line in table.splitlines() if line.startswith("|")]
+    assert all(row.count("|") == rows[0].count("|") for row in rows)  # as many cells as the header
