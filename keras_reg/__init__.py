@@ -19,7 +19,19 @@ if _quiet.backend() == "tensorflow":  # Keras imports it now anyway: without its
 
 from keras_reg import layers, losses, models, regularizers  # noqa: E402,F401  (registers serializables)
 
-_LAZY = ("benchmark", "checks", "cli", "data", "engine", "experiments", "paper", "report", "reproduce", "spec", "training")
+_LAZY = (
+    "benchmark",
+    "checks",
+    "cli",
+    "data",
+    "engine",
+    "experiments",
+    "paper",
+    "report",
+    "reproduce",
+    "spec",
+    "training",
+)
 
 
 def __getattr__(name):

@@ -81,7 +81,15 @@ def matmul_throughput(size=2048, repeats=12, dtype="float32"):
     return 2.0 * size**3 / float(np.median(times))
 
 
-def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=60000, eval_examples=70000, eval_batch=10000, repeats=3, dtype="float32"):
+def matrix_products_epoch(
+    units=(784, 1000, 500, 10),
+    batch=100,
+    train_examples=60000,
+    eval_examples=70000,
+    eval_batch=10000,
+    repeats=3,
+    dtype="float32",
+):
     """Seconds of an epoch's matrix products alone, issued from a compiled loop as the trainer issues them.
 
     Per step of ``batch`` rows: the forward products, the weight-gradient and input-gradient products
@@ -168,7 +176,9 @@ def matrix_products_epoch(units=(784, 1000, 500, 10), batch=100, train_examples=
                     lambda a, d: tf.matmul(a, d, transpose_a=True),
                     lambda d, w: tf.matmul(d, w, transpose_b=True),
                 ):
-                    tf.raw_ops.ResourceApplyGradientDescent(var=variables[k].handle, alpha=rate, delta=tf.cast(grad, tf.float32))
+                    tf.raw_ops.ResourceApplyGradientDescent(
+                        var=variables[k].handle, alpha=rate, delta=tf.cast(grad, tf.float32)
+                    )
             total = tf.constant(0.0)
             for i in tf.range(chunks):
                 total += tf.cast(products(tf.matmul, cast(variables), xt[i : i + eval_batch])[-1][0, 0], tf.float32)
@@ -242,7 +252,15 @@ def benchmark_case(config, datasets, epochs=5, log=print):
     (x, y), (x_test, y_test) = arrays = _model_inputs(config, datasets)
     plain, trainer, device_arrays = _both_paths(config, arrays)
     label = f"{config.builder_args.get('regularizer', config.model):8s}"
-    plain_times, fast_times = _alternate(lambda: _plain_epoch(plain, x, y, x_test, y_test, config.batch_size), trainer, device_arrays, config.seed, epochs, label, log)
+    plain_times, fast_times = _alternate(
+        lambda: _plain_epoch(plain, x, y, x_test, y_test, config.batch_size),
+        trainer,
+        device_arrays,
+        config.seed,
+        epochs,
+        label,
+        log,
+    )
     plain_s, fast_s = float(np.median(plain_times[1:])), float(np.median(fast_times[1:]))
     ratios = [p / f for p, f in zip(plain_times[1:], fast_times[1:])]
     return {
@@ -279,7 +297,12 @@ def side_by_side(configs, datasets, epochs=5, log=print):
         medians = {case: float(np.median(training.read_history(f"{runs_dir}/{case}")["seconds"][1:])) for case in grid}
     log(f"side by side in {workers} processes: " + ", ".join(f"{c} {s:.2f} s/epoch" for c, s in medians.items()))
     projected = makespan([100 * seconds for seconds in medians.values()], workers)
-    return {"workers": workers, "wall_seconds": wall, "epoch_seconds": medians, "projected_reproduction_seconds": projected}
+    return {
+        "workers": workers,
+        "wall_seconds": wall,
+        "epoch_seconds": medians,
+        "projected_reproduction_seconds": projected,
+    }
 
 
 def makespan(durations, workers):
@@ -299,7 +322,9 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
 
     precisions = {config.precision for config in configs.values()}
     if len(precisions) != 1:
-        raise ValueError(f"Benchmarked configs must share one precision (the limit is measured in it); got {sorted(precisions)}")
+        raise ValueError(
+            f"Benchmarked configs must share one precision (the limit is measured in it); got {sorted(precisions)}"
+        )
     precision = precisions.pop()
     dtype = keras.DTypePolicy(precision).compute_dtype
     first = next(iter(configs.values()))
@@ -307,10 +332,14 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
 
     n_train, n_test = data.DATASETS[first.dataset].sizes(first.dataset_args)  # the protocol's split
     n_train, n_test = first.train_examples or n_train, first.test_examples or n_test
-    train_flops, eval_flops = epoch_flops(train_examples=n_train // first.batch_size * first.batch_size, eval_examples=n_train + n_test)
+    train_flops, eval_flops = epoch_flops(
+        train_examples=n_train // first.batch_size * first.batch_size, eval_examples=n_train + n_test
+    )
     limit_before = matmul_throughput(matmul_size, dtype=dtype)
     log(f"matmul throughput {limit_before / 1e9:.1f} GFLOP/s ({matmul_size}^3 {dtype}, {keras.backend.backend()})")
-    products_seconds = matrix_products_epoch(batch=first.batch_size, train_examples=n_train, eval_examples=n_train + n_test, dtype=dtype)
+    products_seconds = matrix_products_epoch(
+        batch=first.batch_size, train_examples=n_train, eval_examples=n_train + n_test, dtype=dtype
+    )
     log(f"the epoch's matrix products alone: {products_seconds:.2f} s")
     cases = {}
     for case, config in configs.items():
@@ -326,7 +355,9 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
     total = sum(100 * r["trainer_seconds"] for r in cases.values())
     if parallel is not None:
         # The grid's whole work over its projected time, as a fraction of the limit of the whole machine.
-        parallel["fraction_of_limit"] = 100 * len(cases) * (train_flops + eval_flops) / parallel["projected_reproduction_seconds"] / limit
+        parallel["fraction_of_limit"] = (
+            100 * len(cases) * (train_flops + eval_flops) / parallel["projected_reproduction_seconds"] / limit
+        )
     return {
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count()},
         "backend": keras.backend.backend(),
@@ -410,7 +441,9 @@ def compare_curves(configs, datasets, seeds, epochs, log=print):
                 _, fast_test = trainer.evaluate(xtd, ytd)
                 rows.append((case, "plain", seed, epoch, plain_train, plain_test))
                 rows.append((case, "trainer", seed, epoch, fast_train, fast_test))
-            log(f"  {case} seed {seed}: test accuracy after {epochs} epochs: plain {100 * plain_test:.2f}%, trainer {100 * fast_test:.2f}%")
+            log(
+                f"  {case} seed {seed}: test accuracy after {epochs} epochs: plain {100 * plain_test:.2f}%, trainer {100 * fast_test:.2f}%"
+            )
     return rows
 
 
@@ -433,8 +466,14 @@ def curves_summary(rows):
         mine = [r for r in rows if r[0] == case]
         epochs = sorted({r[3] for r in mine})
         seeds = sorted({r[2] for r in mine})
-        test = {p: np.array([[100 * r[5] for r in mine if r[1] == p and r[2] == s] for s in seeds]) for p in ("plain", "trainer")}
-        train = {p: np.array([[100 * r[4] for r in mine if r[1] == p and r[2] == s] for s in seeds]) for p in ("plain", "trainer")}
+        test = {
+            p: np.array([[100 * r[5] for r in mine if r[1] == p and r[2] == s] for s in seeds])
+            for p in ("plain", "trainer")
+        }
+        train = {
+            p: np.array([[100 * r[4] for r in mine if r[1] == p and r[2] == s] for s in seeds])
+            for p in ("plain", "trainer")
+        }
         gaps = np.abs(test["plain"].mean(0) - test["trainer"].mean(0))
         gap = gaps.max()
         if len(seeds) > 1:
@@ -501,7 +540,9 @@ def benchmark_cnn(spec, datasets, epochs=3, steps_per_execution=100, eval_batch=
     def plain_epoch():
         return _plain_epoch(plain, x, y, x_test, y_test, spec.batch_size, eval_batch)
 
-    plain_times, fast_times = _alternate(plain_epoch, trainer, device_arrays, spec.seed, epochs, f"cnn ({len(x)} training images)", log)
+    plain_times, fast_times = _alternate(
+        plain_epoch, trainer, device_arrays, spec.seed, epochs, f"cnn ({len(x)} training images)", log
+    )
     train_flops, eval_flops = cnn_epoch_flops(fast, steps * spec.batch_size, len(x) + len(x_test))
     plain_s, fast_s = float(np.median(plain_times[1:])), float(np.median(fast_times[1:]))
     return {
@@ -523,7 +564,9 @@ def benchmark_cnn(spec, datasets, epochs=3, steps_per_execution=100, eval_batch=
 def cnn_table(result, full_train=60000, full_test=10000):
     """The CNN benchmark as Markdown, with the full epoch projected from the timed one by its FLOPs."""
     work = result["epoch_flops"]["train"] + result["epoch_flops"]["eval"]
-    scale = (full_train * 3 + full_train + full_test) / (result["train_examples"] * 3 + result["train_examples"] + result["test_examples"])
+    scale = (full_train * 3 + full_train + full_test) / (
+        result["train_examples"] * 3 + result["train_examples"] + result["test_examples"]
+    )
     lines = [
         f"The CNN report's network, {result['train_examples']} training and {result['test_examples']} test images per timed epoch "
         f"(batches of {result['batch_size']}; {work / 1e12:.2f} TFLOP), medians of {len(result['plain_epochs']) - 1} epochs after the first.",

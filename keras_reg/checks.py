@@ -13,7 +13,20 @@ import dataclasses
 import math
 import numbers
 
-__all__ = ["ConfigError", "Choice", "Number", "Integer", "Boolean", "Text", "Param", "PROBABILITY", "KEEP_PROB", "NONNEGATIVE", "POSITIVE", "SEED"]
+__all__ = [
+    "ConfigError",
+    "Choice",
+    "Number",
+    "Integer",
+    "Boolean",
+    "Text",
+    "Param",
+    "PROBABILITY",
+    "KEEP_PROB",
+    "NONNEGATIVE",
+    "POSITIVE",
+    "SEED",
+]
 
 
 class ConfigError(ValueError):
@@ -21,7 +34,9 @@ class ConfigError(ValueError):
 
     def __init__(self, name, value, expected, message=None):
         self.name, self.value, self.expected, self.message = name, value, expected, message
-        super().__init__(message or f"Invalid value received for argument `{name}`. Expected {expected}. Received: {name}={value!r}")
+        super().__init__(
+            message or f"Invalid value received for argument `{name}`. Expected {expected}. Received: {name}={value!r}"
+        )
 
     def __reduce__(self):  # rebuilt from its fields when it crosses a process boundary
         return type(self), (self.name, self.value, self.expected, self.message)

@@ -154,7 +154,9 @@ def stochastic_depth_check(model, x_test, y_test, draws=200, examples=2000, draw
     report = {"layers": [], "draws": draws, "examples": len(x), "draw_examples": min(draw_examples, len(x))}
     for layer in sd_layers:
         probe = keras.Model(model.input, [*layer.input, layer.output])
-        shortcut, residual, output = (np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in probe(x, training=False))
+        shortcut, residual, output = (
+            np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in probe(x, training=False)
+        )
         p = layer.survival_probability
         formula = float(np.abs(output - (shortcut + p * residual)).max())
         shortcut, residual, output = shortcut[:draw_examples], residual[:draw_examples], output[:draw_examples]
@@ -174,17 +176,28 @@ def stochastic_depth_check(model, x_test, y_test, draws=200, examples=2000, draw
                 "kept_fraction_standard_error": float(np.sqrt(p * (1 - p) / draws)),
                 "max_abs_residual": scale,
                 "max_abs_difference_inference_vs_formula": formula,
-                "max_relative_difference_inference_vs_draw_average": float(np.abs(output - total).max() / scale) if scale else 0.0,
+                "max_relative_difference_inference_vs_draw_average": float(np.abs(output - total).max() / scale)
+                if scale
+                else 0.0,
             }
         )
     deterministic = np.asarray(model.predict(x, batch_size=len(x), verbose=0), np.float64)
     expectation = np.zeros_like(deterministic)
     for pattern in itertools.product((1.0, 0.0), repeat=len(sd_layers)):
         gates = {id(layer): g for layer, g in zip(sd_layers, pattern)}
-        weight = float(np.prod([layer.survival_probability if g else 1.0 - layer.survival_probability for layer, g in zip(sd_layers, pattern)]))
+        weight = float(
+            np.prod(
+                [
+                    layer.survival_probability if g else 1.0 - layer.survival_probability
+                    for layer, g in zip(sd_layers, pattern)
+                ]
+            )
+        )
         if weight > 0:
             expectation += weight * np.asarray(keras.ops.convert_to_numpy(_call_gated(model, x, gates)), np.float64)
-    report["max_abs_difference_probabilities_inference_vs_expectation"] = float(np.abs(deterministic - expectation).max())
+    report["max_abs_difference_probabilities_inference_vs_expectation"] = float(
+        np.abs(deterministic - expectation).max()
+    )
     report["test_accuracy_inference"] = float(np.mean(deterministic.argmax(axis=1) == y))
     report["test_accuracy_expectation_over_gates"] = float(np.mean(expectation.argmax(axis=1) == y))
     return report

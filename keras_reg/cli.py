@@ -60,7 +60,9 @@ def setting_params():
             for name, param in entry.params.items():
                 declared = params.setdefault(name, [])
                 if declared and type(declared[0][1].check) is not type(param.check):
-                    raise TypeError(f"setting {name!r} is a {type(declared[0][1].check).__name__} for {declared[0][0]} but a {type(param.check).__name__} for {kind} {owner}")
+                    raise TypeError(
+                        f"setting {name!r} is a {type(declared[0][1].check).__name__} for {declared[0][0]} but a {type(param.check).__name__} for {kind} {owner}"
+                    )
                 declared.append((f"{kind} {owner}", param))
     return params
 
@@ -91,23 +93,60 @@ def define_setting_flags(fv, exclude=()):
 
 def setting_overrides(fv, exclude=()):
     """{setting: value} of the setting flags given on the command line."""
-    return {name: fv[name].value for name in setting_params() if name not in exclude and name in fv and fv[name].value is not None}
+    return {
+        name: fv[name].value
+        for name in setting_params()
+        if name not in exclude and name in fv and fv[name].value is not None
+    }
 
 
 def _define_experiment_flags(fv, experiment=True):
     from keras_reg import experiments
 
     if experiment:
-        flags.DEFINE_enum("experiment", "paper", list(experiments.EXPERIMENTS), "The experiment (keras_reg.experiments.EXPERIMENTS): " + "; ".join(f"{e.name}: {e.description}" for e in experiments.EXPERIMENTS.values()), flag_values=fv)
-    flags.DEFINE_string("protocol", None, "The experiment's named protocol for the settings its source leaves unstated (default: its first; for the paper: paper, tf1_init, textbook or fitted, see paper_figures/FIDELITY.md).", flag_values=fv)
+        flags.DEFINE_enum(
+            "experiment",
+            "paper",
+            list(experiments.EXPERIMENTS),
+            "The experiment (keras_reg.experiments.EXPERIMENTS): "
+            + "; ".join(f"{e.name}: {e.description}" for e in experiments.EXPERIMENTS.values()),
+            flag_values=fv,
+        )
+    flags.DEFINE_string(
+        "protocol",
+        None,
+        "The experiment's named protocol for the settings its source leaves unstated (default: its first; for the paper: paper, tf1_init, textbook or fitted, see paper_figures/FIDELITY.md).",
+        flag_values=fv,
+    )
 
 
 def _define_grid_flags(fv):
-    flags.DEFINE_string("seeds", None, "Comma-separated seeds, e.g. 0,1,2: each case runs once per seed (default: the experiment's).", flag_values=fv)
+    flags.DEFINE_string(
+        "seeds",
+        None,
+        "Comma-separated seeds, e.g. 0,1,2: each case runs once per seed (default: the experiment's).",
+        flag_values=fv,
+    )
     flags.DEFINE_list("cases", None, "Which of the experiment's cases to run (default: all).", flag_values=fv)
-    flags.DEFINE_integer("workers", 0, "Runs trained at once, each in its own process (0: one per CPU core with TensorFlow on a CPU, else 1; 1: one after another in this process).", lower_bound=0, flag_values=fv)
-    flags.DEFINE_bool("vectorize_seeds", False, "Train the seeds of each case as one computation (jax.vmap; needs KERAS_BACKEND=jax and --workers 0 or 1): for many seeds on a GPU (docs/backends.md).", flag_values=fv)
-    flags.DEFINE_bool("print_commands", False, "Print one command per run (this program with --train_only, each run its own directory) instead of training, for a scheduler (xargs -P, a Slurm array); then --report_only draws the artifacts.", flag_values=fv)
+    flags.DEFINE_integer(
+        "workers",
+        0,
+        "Runs trained at once, each in its own process (0: one per CPU core with TensorFlow on a CPU, else 1; 1: one after another in this process).",
+        lower_bound=0,
+        flag_values=fv,
+    )
+    flags.DEFINE_bool(
+        "vectorize_seeds",
+        False,
+        "Train the seeds of each case as one computation (jax.vmap; needs KERAS_BACKEND=jax and --workers 0 or 1): for many seeds on a GPU (docs/backends.md).",
+        flag_values=fv,
+    )
+    flags.DEFINE_bool(
+        "print_commands",
+        False,
+        "Print one command per run (this program with --train_only, each run its own directory) instead of training, for a scheduler (xargs -P, a Slurm array); then --report_only draws the artifacts.",
+        flag_values=fv,
+    )
     flags.DEFINE_bool("report_only", False, "Only draw the artifacts of finished runs; train nothing.", flag_values=fv)
     flags.DEFINE_bool("train_only", False, "Only train; draw no artifacts.", flag_values=fv)
 
@@ -141,20 +180,35 @@ def guarded(program, work):
     except reproduce.WorkerError as e:
         return fail(program, str(e), EXIT["worker"])
     except KeyboardInterrupt:
-        return fail(program, "interrupted; run the same command again to resume from the last completed epoch", EXIT["interrupted"])
+        return fail(
+            program,
+            "interrupted; run the same command again to resume from the last completed epoch",
+            EXIT["interrupted"],
+        )
 
 
 def _no_arguments(argv):
     if len(argv) > 1:
-        raise checks.ConfigError("arguments", argv[1:], None, f"unexpected arguments {argv[1:]}; every setting is a --flag (see --help)")
+        raise checks.ConfigError(
+            "arguments", argv[1:], None, f"unexpected arguments {argv[1:]}; every setting is a --flag (see --help)"
+        )
 
 
 def define_train_flags(fv):
     _define_experiment_flags(fv)
-    flags.DEFINE_string("case", None, "The case of the experiment (default: its first; for the paper 'standard', which --regularizer changes).", flag_values=fv)
+    flags.DEFINE_string(
+        "case",
+        None,
+        "The case of the experiment (default: its first; for the paper 'standard', which --regularizer changes).",
+        flag_values=fv,
+    )
     define_setting_flags(fv)
-    flags.DEFINE_string("out_dir", None, "The run directory (default: results/<experiment>/<case>/seed_<seed>).", flag_values=fv)
-    flags.DEFINE_bool("overwrite", False, "Replace a run directory that holds a run with another configuration.", flag_values=fv)
+    flags.DEFINE_string(
+        "out_dir", None, "The run directory (default: results/<experiment>/<case>/seed_<seed>).", flag_values=fv
+    )
+    flags.DEFINE_bool(
+        "overwrite", False, "Replace a run directory that holds a run with another configuration.", flag_values=fv
+    )
 
 
 def train_spec(fv):
@@ -176,12 +230,17 @@ def run_train(fv, argv, program="train.py"):
         _no_arguments(argv)
         experiment, case, protocol, run = train_spec(fv)
         if fv.case is None:  # the flags may have turned the first case into another, or into none
-            case = next((c for c in experiment.cases if experiment.spec(c, run.seed, protocol).identity() == run.identity()), "custom")
+            case = next(
+                (c for c in experiment.cases if experiment.spec(c, run.seed, protocol).identity() == run.identity()),
+                "custom",
+            )
         out_dir = fv.out_dir or f"results/{experiment.name}/{case}/seed_{run.seed}"
         meta = {"experiment": experiment.name, "case": case, "protocol": protocol}
         stats = training.train_and_evaluate(run, out_dir, overwrite=fv.overwrite, meta=meta)
         final = stats["final"]
-        print(f"{out_dir}: {stats['epochs']} epochs; final test accuracy {100 * final['test_accuracy']:.2f}%, training accuracy {100 * final['train_accuracy']:.2f}%")
+        print(
+            f"{out_dir}: {stats['epochs']} epochs; final test accuracy {100 * final['test_accuracy']:.2f}%, training accuracy {100 * final['train_accuracy']:.2f}%"
+        )
         return EXIT["ok"]
 
     return guarded(program, work)
@@ -191,7 +250,12 @@ def define_run_flags(fv, experiment=True, out_dir=None):
     _define_experiment_flags(fv, experiment)
     _define_grid_flags(fv)
     define_setting_flags(fv, exclude=("seed",))
-    flags.DEFINE_string("out_dir", out_dir, "Runs go to <out_dir>/runs/<case>/seed_<k>; the artifacts to <out_dir> (default: results/<experiment>).", flag_values=fv)
+    flags.DEFINE_string(
+        "out_dir",
+        out_dir,
+        "Runs go to <out_dir>/runs/<case>/seed_<k>; the artifacts to <out_dir> (default: results/<experiment>).",
+        flag_values=fv,
+    )
 
 
 def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
@@ -212,12 +276,23 @@ def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
         if fv.print_commands:  # this same program, one run each, so that it works for a user's experiments too
             for key in grid:
                 case, seed = key.rsplit("/seed_", 1)
-                args = [f"--experiment={experiment.name}", f"--cases={case}", f"--seeds={seed}", f"--protocol={protocol}", f"--out_dir={out_dir}", "--train_only", "--workers=1"]
+                args = [
+                    f"--experiment={experiment.name}",
+                    f"--cases={case}",
+                    f"--seeds={seed}",
+                    f"--protocol={protocol}",
+                    f"--out_dir={out_dir}",
+                    "--train_only",
+                    "--workers=1",
+                ]
                 args += [f"--{name}={value}" for name, value in sorted(overrides.items())]
                 print(shlex.join(["python", sys.argv[0], *args]))
             return EXIT["ok"]
         if not fv.report_only:
-            meta = {key: {"experiment": experiment.name, "case": key.rsplit("/seed_", 1)[0], "protocol": protocol} for key in grid}
+            meta = {
+                key: {"experiment": experiment.name, "case": key.rsplit("/seed_", 1)[0], "protocol": protocol}
+                for key in grid
+            }
             reproduce.run_grid(grid, runs_dir, workers=fv.workers, vectorize_seeds=fv.vectorize_seeds, meta=meta)
         if not fv.train_only:
             for path in report.make_all(experiment, runs_dir, out_dir, cases):
@@ -240,7 +315,12 @@ def define_fidelity_flags(fv):
     from keras_reg import experiments
 
     define_run_flags(fv, experiment=False, out_dir="results/fidelity")
-    flags.DEFINE_list("candidates", list(experiments.FIDELITY_CANDIDATES), "Protocol candidates to run (keras_reg.experiments.FIDELITY_CANDIDATES).", flag_values=fv)
+    flags.DEFINE_list(
+        "candidates",
+        list(experiments.FIDELITY_CANDIDATES),
+        "Protocol candidates to run (keras_reg.experiments.FIDELITY_CANDIDATES).",
+        flag_values=fv,
+    )
     flags.DEFINE_string("fidelity_md", None, "Also copy the ranking (fidelity.md) here.", flag_values=fv)
 
 
@@ -265,7 +345,9 @@ def run_fidelity(fv, argv, program="fidelity.py"):
 
 def define_figures_flags(fv):
     _define_experiment_flags(fv)
-    flags.DEFINE_string("runs_dir", "paper_figures/runs", "Run directories <runs_dir>/<case>/seed_<k>/history.csv.", flag_values=fv)
+    flags.DEFINE_string(
+        "runs_dir", "paper_figures/runs", "Run directories <runs_dir>/<case>/seed_<k>/history.csv.", flag_values=fv
+    )
     flags.DEFINE_string("out_dir", "paper_figures", "Where the experiment's artifacts go.", flag_values=fv)
 
 
@@ -284,15 +366,41 @@ def run_figures(fv, argv, program="make_figures.py"):
 
 
 def define_benchmark_flags(fv):
-    flags.DEFINE_integer("epochs", 5, "Epochs timed per path and case (the first is a warm-up and not counted).", flag_values=fv)
+    flags.DEFINE_integer(
+        "epochs", 5, "Epochs timed per path and case (the first is a warm-up and not counted).", flag_values=fv
+    )
     flags.DEFINE_string("protocol", "paper", "The paper protocol whose model is timed.", flag_values=fv)
-    flags.DEFINE_list("cases", ["standard", "l1", "l2", "dropout"], "Which of the paper's cases to time.", flag_values=fv)
-    flags.DEFINE_integer("matmul_size", 2048, "Side of the square matrix product that measures the limit (in the trainer's compute dtype: float32, or bfloat16 with --precision=mixed_bfloat16).", flag_values=fv)
+    flags.DEFINE_list(
+        "cases", ["standard", "l1", "l2", "dropout"], "Which of the paper's cases to time.", flag_values=fv
+    )
+    flags.DEFINE_integer(
+        "matmul_size",
+        2048,
+        "Side of the square matrix product that measures the limit (in the trainer's compute dtype: float32, or bfloat16 with --precision=mixed_bfloat16).",
+        flag_values=fv,
+    )
     flags.DEFINE_string("json_out", "results/benchmark.json", "Where the results go as JSON.", flag_values=fv)
     flags.DEFINE_string("data_source", "auto", "Where MNIST comes from (see train.py --helpfull).", flag_values=fv)
-    flags.DEFINE_enum("precision", "float32", list(spec.PRECISIONS), "The trainer's precision (the plain path is always float32); the limit is measured in its compute dtype.", flag_values=fv)
-    flags.DEFINE_integer("cnn_examples", 0, "If > 0, instead: time the CNN report's network (the cnn experiment's baseline) on this many training images against a tuned plain-Keras path.", lower_bound=0, flag_values=fv)
-    flags.DEFINE_integer("curves_epochs", 0, "If > 0, instead of timing: train both paths this many epochs per seed and compare their accuracy curves.", flag_values=fv)
+    flags.DEFINE_enum(
+        "precision",
+        "float32",
+        list(spec.PRECISIONS),
+        "The trainer's precision (the plain path is always float32); the limit is measured in its compute dtype.",
+        flag_values=fv,
+    )
+    flags.DEFINE_integer(
+        "cnn_examples",
+        0,
+        "If > 0, instead: time the CNN report's network (the cnn experiment's baseline) on this many training images against a tuned plain-Keras path.",
+        lower_bound=0,
+        flag_values=fv,
+    )
+    flags.DEFINE_integer(
+        "curves_epochs",
+        0,
+        "If > 0, instead of timing: train both paths this many epochs per seed and compare their accuracy curves.",
+        flag_values=fv,
+    )
     flags.DEFINE_string("curves_seeds", "0,1,2", "Seeds of the curve comparison.", flag_values=fv)
     flags.DEFINE_string("curves_out", "results/curves.csv", "Where the curve comparison goes as CSV.", flag_values=fv)
 
@@ -311,16 +419,25 @@ def run_benchmark(fv, argv, program="benchmark.py"):
         checks.Integer(2, 10**6, "an integer >= 2 (the first is a warm-up)")("epochs", fv.epochs)
         checks.Integer(64, 10**5, "an integer >= 64")("matmul_size", fv.matmul_size)
         if fv.cnn_examples > 0:
-            spec = experiments.EXPERIMENTS["cnn"].spec("baseline", data_source=fv.data_source, train_examples=fv.cnn_examples)
+            spec = experiments.EXPERIMENTS["cnn"].spec(
+                "baseline", data_source=fv.data_source, train_examples=fv.cnn_examples
+            )
             result = benchmark.benchmark_cnn(spec, data.load_mnist(fv.data_source), fv.epochs)
             print(benchmark.cnn_table(result))
             report.write_text(fv.json_out, json.dumps(result, indent=2) + "\n")
             print(f"wrote {fv.json_out}")
             return EXIT["ok"]
-        configs = {case: paper.spec(case, protocol=fv.protocol, data_source=fv.data_source, precision=fv.precision) for case in cases}
+        configs = {
+            case: paper.spec(case, protocol=fv.protocol, data_source=fv.data_source, precision=fv.precision)
+            for case in cases
+        }
         if fv.curves_epochs > 0:
-            rows = benchmark.compare_curves(configs, data.load_mnist(fv.data_source), _int_list(fv.curves_seeds, "curves_seeds"), fv.curves_epochs)
-            text = "case,path,seed,epoch,train_accuracy,test_accuracy\n" + "".join(",".join(map(str, r)) + "\n" for r in rows)
+            rows = benchmark.compare_curves(
+                configs, data.load_mnist(fv.data_source), _int_list(fv.curves_seeds, "curves_seeds"), fv.curves_epochs
+            )
+            text = "case,path,seed,epoch,train_accuracy,test_accuracy\n" + "".join(
+                ",".join(map(str, r)) + "\n" for r in rows
+            )
             report.write_text(fv.curves_out, text)
             print(benchmark.curves_summary(rows))
             print(f"wrote {fv.curves_out}")
@@ -363,5 +480,9 @@ def _entry(program):
     return lambda: main(program)
 
 
-train_main, run_experiment_main, reproduce_main = _entry("train.py"), _entry("run_experiment.py"), _entry("reproduce_paper.py")
+train_main, run_experiment_main, reproduce_main = (
+    _entry("train.py"),
+    _entry("run_experiment.py"),
+    _entry("reproduce_paper.py"),
+)
 fidelity_main, figures_main, benchmark_main = _entry("fidelity.py"), _entry("make_figures.py"), _entry("benchmark.py")

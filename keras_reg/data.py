@@ -161,8 +161,7 @@ def verify_mnist(data):
         std = np.sqrt(histogram @ np.square(levels - mean) / histogram.sum())
         if abs(mean - TRAIN_PIXEL_MEAN) > PIXEL_TOLERANCE or abs(std - TRAIN_PIXEL_STD) > PIXEL_TOLERANCE:
             problems.append(
-                f"training pixel mean/std {mean:.4f}/{std:.4f} differ from MNIST's "
-                f"{TRAIN_PIXEL_MEAN}/{TRAIN_PIXEL_STD}"
+                f"training pixel mean/std {mean:.4f}/{std:.4f} differ from MNIST's {TRAIN_PIXEL_MEAN}/{TRAIN_PIXEL_STD}"
             )
     if problems:
         raise VerificationError("not MNIST: " + "; ".join(problems))
@@ -220,7 +219,13 @@ def _from_deeplearning_pickle(arrays):
     def images(x):
         x = np.asarray(x, dtype=np.float64) * 256.0
         pixels = np.rint(x)
-        if x.ndim != 2 or x.shape[1] != 784 or np.abs(x - pixels).max() > 1e-3 or pixels.min() < 0 or pixels.max() > 255:
+        if (
+            x.ndim != 2
+            or x.shape[1] != 784
+            or np.abs(x - pixels).max() > 1e-3
+            or pixels.min() < 0
+            or pixels.max() > 255
+        ):
             raise VerificationError("pixels are not k/256 for integer k in [0, 255] in (N, 784) arrays")
         return pixels.astype(np.uint8).reshape(-1, 28, 28)
 
@@ -307,7 +312,10 @@ def _from_tfds(timeout, log):
     (x_train, y_train), (x_test, y_test) = splits["train"], splits["test"]
     # TFDS gives (N, 28, 28, 1) images and int64 labels, in its own (shuffled) order, which
     # verify_mnist refuses: "auto" then goes on to keras.datasets and the package index.
-    return (x_train[..., 0].astype(np.uint8), y_train.astype(np.uint8)), (x_test[..., 0].astype(np.uint8), y_test.astype(np.uint8))
+    return (x_train[..., 0].astype(np.uint8), y_train.astype(np.uint8)), (
+        x_test[..., 0].astype(np.uint8),
+        y_test.astype(np.uint8),
+    )
 
 
 def _from_keras(timeout, log):
@@ -320,7 +328,9 @@ def _from_keras(timeout, log):
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as e:
-        raise DataError(f"keras.datasets.mnist.load_data() failed ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
+        raise DataError(
+            f"keras.datasets.mnist.load_data() failed ({type(e).__name__}: {str(e).splitlines()[0][:200]})"
+        ) from e
     return (x_train, y_train.astype(np.uint8)), (x_test, y_test.astype(np.uint8))
 
 
@@ -485,16 +495,27 @@ def load_planar_mat(path):
     except Exception as e:  # scipy raises several kinds for a file that is not a .mat
         raise DataError(f"{path} is not a readable MATLAB file ({type(e).__name__}: {e})") from e
     problems = [f"no key {k!r}" for k in PLANAR_MAT if k not in mat]
-    problems += [f"{k} has shape {mat[k].shape}, not {shape}" for k, shape in PLANAR_MAT.items() if k in mat and mat[k].shape != shape]
+    problems += [
+        f"{k} has shape {mat[k].shape}, not {shape}"
+        for k, shape in PLANAR_MAT.items()
+        if k in mat and mat[k].shape != shape
+    ]
     if not problems:
         for k, counts in PLANAR_COUNTS.items():
             labels = mat[k].ravel()
             found = (int(np.sum(labels == 0)), int(np.sum(labels == 1)))
             if found != counts or found[0] + found[1] != len(labels):
-                problems.append(f"{k} has {found[0]} labels 0 and {found[1]} labels 1 (and {len(labels) - sum(found)} others), not {counts[0]} and {counts[1]}")
+                problems.append(
+                    f"{k} has {found[0]} labels 0 and {found[1]} labels 1 (and {len(labels) - sum(found)} others), not {counts[0]} and {counts[1]}"
+                )
     if problems:
-        raise VerificationError(f"{path} is not the planar tutorial's data.mat (keys X, y, Xval, yval of 211 and 200 points): {'; '.join(problems)}")
-    return (mat["X"].astype(np.float32), mat["y"].ravel().astype(np.uint8)), (mat["Xval"].astype(np.float32), mat["yval"].ravel().astype(np.uint8))
+        raise VerificationError(
+            f"{path} is not the planar tutorial's data.mat (keys X, y, Xval, yval of 211 and 200 points): {'; '.join(problems)}"
+        )
+    return (mat["X"].astype(np.float32), mat["y"].ravel().astype(np.uint8)), (
+        mat["Xval"].astype(np.float32),
+        mat["yval"].ravel().astype(np.uint8),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -544,7 +565,11 @@ def _mnist_split(raw, train_split):
     (x_train, y_train), test = raw
     start, stop = TRAIN_SPLITS[train_split]
     if train_split != "full" and len(x_train) != TRAIN_SPLITS["full"][1]:
-        raise checks.ConfigError("train_split", train_split, f"'full' for a training set of {len(x_train)} images (the split is defined on MNIST's 60,000)")
+        raise checks.ConfigError(
+            "train_split",
+            train_split,
+            f"'full' for a training set of {len(x_train)} images (the split is defined on MNIST's 60,000)",
+        )
     return (x_train[start:stop], y_train[start:stop]), test
 
 
@@ -561,7 +586,11 @@ def _mnist_sizes(args):
     return stop - start, MNIST_TEST
 
 
-_TRAIN_SPLIT = Param("full", checks.Choice(tuple(TRAIN_SPLITS)), "The training images: full (all 60,000) or tf1 (TF 1.x's read_data_sets: images 5,000..59,999, 55,000).")
+_TRAIN_SPLIT = Param(
+    "full",
+    checks.Choice(tuple(TRAIN_SPLITS)),
+    "The training images: full (all 60,000) or tf1 (TF 1.x's read_data_sets: images 5,000..59,999, 55,000).",
+)
 
 
 def _planar_fetch(source):
@@ -569,7 +598,9 @@ def _planar_fetch(source):
         return None  # generated in prepare, from the run's seed
     if str(source).endswith(".mat"):
         return load_planar_mat(source)
-    raise DataError(f"no planar data source {source!r}: use 'generated' (the stand-in) or the path of the planar tutorial's data.mat")
+    raise DataError(
+        f"no planar data source {source!r}: use 'generated' (the stand-in) or the path of the planar tutorial's data.mat"
+    )
 
 
 def _planar_prepare(raw, label_noise, seed=0):
@@ -579,16 +610,35 @@ def _planar_prepare(raw, label_noise, seed=0):
 
 DATASETS = {
     "mnist_flat": Dataset(
-        lambda source: load_mnist(source), _mnist_as(to_mlp_inputs), {"train_split": _TRAIN_SPLIT},
-        "MNIST as (N, 784) float32 pixels in [0, 1] (the paper's input).", "mnist", source_decides=False, sizes=_mnist_sizes,
+        lambda source: load_mnist(source),
+        _mnist_as(to_mlp_inputs),
+        {"train_split": _TRAIN_SPLIT},
+        "MNIST as (N, 784) float32 pixels in [0, 1] (the paper's input).",
+        "mnist",
+        source_decides=False,
+        sizes=_mnist_sizes,
     ),
     "mnist_images": Dataset(
-        lambda source: load_mnist(source), _mnist_as(to_image_inputs), {"train_split": _TRAIN_SPLIT},
-        "MNIST as (N, 28, 28, 1) float32 images in [0, 1] (the CNN report's input).", "mnist", source_decides=False, sizes=_mnist_sizes,
+        lambda source: load_mnist(source),
+        _mnist_as(to_image_inputs),
+        {"train_split": _TRAIN_SPLIT},
+        "MNIST as (N, 28, 28, 1) float32 images in [0, 1] (the CNN report's input).",
+        "mnist",
+        source_decides=False,
+        sizes=_mnist_sizes,
     ),
     "planar": Dataset(
-        _planar_fetch, _planar_prepare,
-        {"label_noise": Param(0.08, checks.Number(0.0, 0.5, high_open=True, expected="a fraction in [0, 0.5)"), "Fraction of the planar stand-in's labels flipped.")},
-        "A 2-D two-class set: a seeded stand-in for the planar tutorial's data, or its data.mat.", "planar", seeded=True,
+        _planar_fetch,
+        _planar_prepare,
+        {
+            "label_noise": Param(
+                0.08,
+                checks.Number(0.0, 0.5, high_open=True, expected="a fraction in [0, 0.5)"),
+                "Fraction of the planar stand-in's labels flipped.",
+            )
+        },
+        "A 2-D two-class set: a seeded stand-in for the planar tutorial's data, or its data.mat.",
+        "planar",
+        seeded=True,
     ),
 }

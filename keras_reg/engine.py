@@ -55,7 +55,10 @@ def _logits_and_probabilities(model, loss):
     last = model.layers[-1] if getattr(model, "layers", None) else None
     activation = getattr(last, "activation", None) if isinstance(last, keras.layers.Activation) else None
     is_softmax = (isinstance(last, keras.layers.Softmax) and last.axis == -1) or activation is keras.activations.softmax
-    pairs = {keras.losses.SparseCategoricalCrossentropy: is_softmax, keras.losses.BinaryCrossentropy: activation is keras.activations.sigmoid}
+    pairs = {
+        keras.losses.SparseCategoricalCrossentropy: is_softmax,
+        keras.losses.BinaryCrossentropy: activation is keras.activations.sigmoid,
+    }
     if not pairs.get(type(loss), False):
         return None
     config = loss.get_config()
@@ -64,7 +67,10 @@ def _logits_and_probabilities(model, loss):
     if len(getattr(model, "outputs", None) or ()) != 1:  # a subclassed model has no graph to cut
         return None
     heads = keras.Model(model.inputs, [last.input, model.outputs[0]])
-    for mine, theirs in ((heads.trainable_variables, model.trainable_variables), (heads.non_trainable_variables, model.non_trainable_variables)):
+    for mine, theirs in (
+        (heads.trainable_variables, model.trainable_variables),
+        (heads.non_trainable_variables, model.non_trainable_variables),
+    ):
         if len(mine) != len(theirs) or any(a is not b for a, b in zip(mine, theirs)):
             return None  # the engine's state is the model's variables, in the model's order
     return heads, type(loss).from_config({**config, "from_logits": True})
@@ -89,7 +95,9 @@ class EpochResult:
 class Engine:
     """Backend-neutral interface; :func:`make_engine` returns the implementation for the backend."""
 
-    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"):
+    def __init__(
+        self, model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"
+    ):
         if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
             raise ValueError("The model must be compiled with an optimizer and a loss before training.")
         self.model = model
@@ -148,8 +156,8 @@ class Engine:
         chunk_sums, chunk, n = self._chunk_sums(), self.eval_batch_size, int(x.shape[0])
         loss_sum = correct = 0.0
         for start in range(0, n, chunk):
-            l, c = chunk_sums(x[start : start + chunk], y[start : start + chunk])
-            loss_sum, correct = loss_sum + float(l), correct + float(c)
+            chunk_loss, chunk_correct = chunk_sums(x[start : start + chunk], y[start : start + chunk])
+            loss_sum, correct = loss_sum + float(chunk_loss), correct + float(chunk_correct)
         return loss_sum / n, correct / n
 
     def _chunk_sums(self):
@@ -165,7 +173,9 @@ class _RetracingFilter:
 
 
 class _TensorFlowEngine(Engine):
-    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"):
+    def __init__(
+        self, model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"
+    ):
         super().__init__(model, batch_size, eval_batch_size, eval_training, metric)
         import tensorflow as tf
 
@@ -287,7 +297,9 @@ class _TensorFlowEngine(Engine):
 
 
 class _JaxEngine(Engine):
-    def __init__(self, model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"):
+    def __init__(
+        self, model, batch_size, eval_batch_size=10000, eval_training=False, metric="sparse_categorical_accuracy"
+    ):
         super().__init__(model, batch_size, eval_batch_size, eval_training, metric)
         import jax
         import jax.numpy as jnp
@@ -432,14 +444,18 @@ class SeedStack:
     def train_epoch(self, x, y, orders):
         """One epoch of every model, model k on the batches of ``orders[k]``; a list of :class:`EpochResult`."""
         if len(orders) != len(self.engines):
-            raise ValueError(f"SeedStack.train_epoch needs one order per model ({len(self.engines)}); got {len(orders)}.")
+            raise ValueError(
+                f"SeedStack.train_epoch needs one order per model ({len(self.engines)}); got {len(orders)}."
+            )
         batches = np.stack([e._batches(x, order) for e, order in zip(self.engines, orders)])
         trainable, non_trainable, opt_vars, totals, done, diverged_at = self._train_epoch(
             self._stacked_state(), x, y, self._jax.numpy.asarray(batches)
         )
         results = []
         for k, engine in enumerate(self.engines):
-            engine._set_state(*(self._jax.tree_util.tree_map(lambda a: a[k], part) for part in (trainable, non_trainable, opt_vars)))
+            engine._set_state(
+                *(self._jax.tree_util.tree_map(lambda a: a[k], part) for part in (trainable, non_trainable, opt_vars))
+            )
             results.append(_epoch_result(totals[k], done[k], diverged_at[k]))
         return results
 

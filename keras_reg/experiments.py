@@ -21,7 +21,19 @@ from keras_reg import paper
 from keras_reg.checks import Choice, ConfigError
 from keras_reg.spec import make_spec
 
-__all__ = ["Experiment", "Reference", "Sweep", "EXPERIMENTS", "SWEEPS", "register", "get", "PAPER_CASES", "PROTOCOLS", "FIDELITY_CANDIDATES", "FIDELITY_READINGS"]
+__all__ = [
+    "Experiment",
+    "Reference",
+    "Sweep",
+    "EXPERIMENTS",
+    "SWEEPS",
+    "register",
+    "get",
+    "PAPER_CASES",
+    "PROTOCOLS",
+    "FIDELITY_CANDIDATES",
+    "FIDELITY_READINGS",
+]
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -113,7 +125,15 @@ def get(name):
 # --------------------------------------------------------------------------------------------------
 # The paper (section 3): the 784-1000-500-10 tanh MLP on MNIST, four cases.
 
-PAPER_BASE = {"model": "paper_mlp", "dataset": "mnist_flat", "optimizer": "sgd", "learning_rate": 0.5, "epochs": 100, "alpha": 0.0005, "keep_prob": 0.5}
+PAPER_BASE = {
+    "model": "paper_mlp",
+    "dataset": "mnist_flat",
+    "optimizer": "sgd",
+    "learning_rate": 0.5,
+    "epochs": 100,
+    "alpha": 0.0005,
+    "keep_prob": 0.5,
+}
 PAPER_CASES = {case: {"regularizer": paper.REGULARIZER[case]} for case in paper.CASES}
 
 # The choices the paper leaves unstated (paper_figures/FIDELITY.md says how each was measured).
@@ -128,7 +148,13 @@ PAPER_CASES = {case: {"regularizer": paper.REGULARIZER[case]} for case in paper.
 #   replaced by those at which our curves follow the paper's (alpha 0.00005 instead of 0.0005, keep
 #   0.4 instead of 0.5; paper_figures/FIDELITY.md). No code reading found explains either; this is
 #   the labelled option for a user who wants the paper's curves rather than its stated settings.
-TF1_CODE = {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 64, "train_split": "tf1", "penalize_biases": True}
+TF1_CODE = {
+    "loss": "double_softmax",
+    "initializer": "tf1_truncated_normal",
+    "batch_size": 64,
+    "train_split": "tf1",
+    "penalize_biases": True,
+}
 FITTED = {"l1": {"alpha": 0.00005}, "dropout": {"keep_prob": 0.4}}
 PROTOCOLS = {
     "paper": TF1_CODE,
@@ -141,7 +167,11 @@ PAPER_REFERENCE = Reference(
     source="the paper (Wu et al. 2020, section 3), Tables 1-3",
     epochs=paper.EPOCHS,
     tables={"test": paper.TEST_ACCURACY, "train": paper.TRAIN_ACCURACY, "gap": paper.PRINTED_GAP},
-    labels={"test": "Table 1: test accuracy (%)", "train": "Table 2: training accuracy (%)", "gap": "Table 3: training minus test accuracy (percentage points)"},
+    labels={
+        "test": "Table 1: test accuracy (%)",
+        "train": "Table 2: training accuracy (%)",
+        "gap": "Table 3: training minus test accuracy (percentage points)",
+    },
 )
 PAPER_COLORS = {"standard": "#1f77b4", "l1": "#d62728", "l2": "#2ca02c", "dropout": "#ff7f0e"}
 
@@ -157,8 +187,24 @@ register(
         colors=PAPER_COLORS,
         baseline="standard",
         artifacts=(
-            ("curves", {"name": "fig10", "column": "test_accuracy", "reference": "test", "title": "Figure 10: test accuracy of the four cases"}),
-            ("curves", {"name": "fig11", "column": "train_accuracy", "reference": "train", "title": "Figure 11: training accuracy of the four cases"}),
+            (
+                "curves",
+                {
+                    "name": "fig10",
+                    "column": "test_accuracy",
+                    "reference": "test",
+                    "title": "Figure 10: test accuracy of the four cases",
+                },
+            ),
+            (
+                "curves",
+                {
+                    "name": "fig11",
+                    "column": "train_accuracy",
+                    "reference": "train",
+                    "title": "Figure 11: training accuracy of the four cases",
+                },
+            ),
             ("reference_tables", {"tables": {"table1": "test", "table2": "train", "table3": "gap"}}),
             ("summary", {}),
             ("penalty_geometry", {}),
@@ -180,9 +226,21 @@ FIDELITY_CANDIDATES = {
     "double_softmax+tf1_init": {"loss": "double_softmax", "initializer": "tf1_truncated_normal"},
     "binary_per_class": {"loss": "binary_per_class"},
     "binary_per_class+tf1_init": {"loss": "binary_per_class", "initializer": "tf1_truncated_normal"},
-    "double_softmax+tf1_init+batch50": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 50},
-    "double_softmax+tf1_init+batch128": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "batch_size": 128},
-    "double_softmax+tf1_init+l2_full": {"loss": "double_softmax", "initializer": "tf1_truncated_normal", "l2_form": "full"},
+    "double_softmax+tf1_init+batch50": {
+        "loss": "double_softmax",
+        "initializer": "tf1_truncated_normal",
+        "batch_size": 50,
+    },
+    "double_softmax+tf1_init+batch128": {
+        "loss": "double_softmax",
+        "initializer": "tf1_truncated_normal",
+        "batch_size": 128,
+    },
+    "double_softmax+tf1_init+l2_full": {
+        "loss": "double_softmax",
+        "initializer": "tf1_truncated_normal",
+        "l2_form": "full",
+    },
     # The public TF 1.x lesson code with the paper's setup, and one change at a time from it.
     "tf1_code": TF1_CODE,
     "tf1_code+softmax_once": {**TF1_CODE, "loss": "cross_entropy"},
@@ -233,6 +291,7 @@ def _fidelity_case(candidate, case):
     own = diff.pop("cases", {}).get(case, {})
     return {**diff, **PAPER_CASES[case], **own}
 
+
 register(
     Experiment(
         name="fidelity",
@@ -240,8 +299,16 @@ register(
         base={**PAPER_BASE, **PROTOCOLS["textbook"], "epochs": 20},
         cases={f"{name}/{case}": _fidelity_case(name, case) for name in FIDELITY_CANDIDATES for case in PAPER_CASES},
         reference=PAPER_REFERENCE,
-        labels={f"{name}/{case}": f"{name} {paper.CASE_LABELS[case]}" for name in FIDELITY_CANDIDATES for case in PAPER_CASES},
-        artifacts=(("fidelity", {}),) + tuple(("reading", {"case": case, "candidates": names, "epochs": epochs}) for case, (names, epochs) in FIDELITY_READINGS.items()),
+        labels={
+            f"{name}/{case}": f"{name} {paper.CASE_LABELS[case]}"
+            for name in FIDELITY_CANDIDATES
+            for case in PAPER_CASES
+        },
+        artifacts=(("fidelity", {}),)
+        + tuple(
+            ("reading", {"case": case, "candidates": names, "epochs": epochs})
+            for case, (names, epochs) in FIDELITY_READINGS.items()
+        ),
     )
 )
 
@@ -271,8 +338,16 @@ register(
         name="cnn",
         description="The CNN report's study: weight decay, Dropout and stochastic depth on its 64/128/256-channel MNIST CNN.",
         base={
-            "model": "report_cnn", "dataset": "mnist_images", "optimizer": "adam", "learning_rate": 0.001, "schedule": "step",
-            "lr_step_epochs": 5, "lr_gamma": 0.1, "loss": "cross_entropy", "batch_size": 64, "epochs": 15,
+            "model": "report_cnn",
+            "dataset": "mnist_images",
+            "optimizer": "adam",
+            "learning_rate": 0.001,
+            "schedule": "step",
+            "lr_step_epochs": 5,
+            "lr_gamma": 0.1,
+            "loss": "cross_entropy",
+            "batch_size": 64,
+            "epochs": 15,
         },  # fmt: skip
         cases={
             "baseline": {},
@@ -297,7 +372,14 @@ register(
         reference=CNN_REPORT,
         artifacts=(
             ("curves", {"name": "test_accuracy", "column": "test_accuracy", "title": "CNN: test accuracy"}),
-            ("curves", {"name": "train_accuracy", "column": "train_accuracy", "title": "CNN: training accuracy (inference mode)"}),
+            (
+                "curves",
+                {
+                    "name": "train_accuracy",
+                    "column": "train_accuracy",
+                    "title": "CNN: training accuracy (inference mode)",
+                },
+            ),
             ("curves", {"name": "test_loss", "column": "test_loss", "title": "CNN: test loss"}),
             ("curves", {"name": "train_loss", "column": "train_loss", "title": "CNN: training loss (inference mode)"}),
             ("final_table", {"stability": "test_loss"}),
@@ -322,8 +404,16 @@ register(
         name="planar",
         description="The planar tutorial's study: none, L2 and Dropout on a 2-D two-class set, with decision boundaries.",
         base={
-            "model": "planar_mlp", "dataset": "planar", "data_source": "generated", "optimizer": "sgd", "learning_rate": 0.3,
-            "loss": "binary_cross_entropy", "metric": "binary_accuracy", "batch_size": 0, "epochs": 30000, "eval_every": 1000,
+            "model": "planar_mlp",
+            "dataset": "planar",
+            "data_source": "generated",
+            "optimizer": "sgd",
+            "learning_rate": 0.3,
+            "loss": "binary_cross_entropy",
+            "metric": "binary_accuracy",
+            "batch_size": 0,
+            "epochs": 30000,
+            "eval_every": 1000,
         },  # fmt: skip
         cases={
             "none": {},
@@ -331,19 +421,43 @@ register(
             "dropout": {"regularizer": "dropout", "keep_prob": 0.86},
             "dropout_fixed_mask": {"regularizer": "dropout", "keep_prob": 0.86, "fixed_mask": True},
         },
-        labels={"none": "No regularization", "l2": "L2 (lambd 0.7)", "dropout": "Dropout (keep 0.86)", "dropout_fixed_mask": "Dropout, fixed mask"},
+        labels={
+            "none": "No regularization",
+            "l2": "L2 (lambd 0.7)",
+            "dropout": "Dropout (keep 0.86)",
+            "dropout_fixed_mask": "Dropout, fixed mask",
+        },
         colors={"none": "#1f77b4", "l2": "#2ca02c", "dropout": "#ff7f0e", "dropout_fixed_mask": "#9467bd"},
         seeds=(0, 1, 2, 3, 4),
         baseline="none",
         reference=Reference(
             source="the planar tutorial's printed accuracies, on its original data (not the stand-in)",
             epochs=(30000,),
-            tables={"train": {"none": (94.8,), "l2": (93.8,), "dropout": (92.9,)}, "test": {"none": (91.5,), "l2": (93.0,), "dropout": (95.0,)}},
+            tables={
+                "train": {"none": (94.8,), "l2": (93.8,), "dropout": (92.9,)},
+                "test": {"none": (91.5,), "l2": (93.0,), "dropout": (95.0,)},
+            },
         ),
         artifacts=(
             ("decision_boundaries", {"name": "boundaries", "title": "Planar tutorial, stand-in data"}),
-            ("curves", {"name": "cost", "column": "objective", "title": "Planar: the cost, as the tutorial plots it, every 1,000 iterations", "xlabel": "iteration (full-batch step)"}),
-            ("curves", {"name": "train_loss", "column": "train_loss", "title": "Planar: training loss in inference mode (Dropout off)", "xlabel": "iteration (full-batch step)"}),
+            (
+                "curves",
+                {
+                    "name": "cost",
+                    "column": "objective",
+                    "title": "Planar: the cost, as the tutorial plots it, every 1,000 iterations",
+                    "xlabel": "iteration (full-batch step)",
+                },
+            ),
+            (
+                "curves",
+                {
+                    "name": "train_loss",
+                    "column": "train_loss",
+                    "title": "Planar: training loss in inference mode (Dropout off)",
+                    "xlabel": "iteration (full-batch step)",
+                },
+            ),
             ("final_table", {}),
         ),
     )
@@ -375,7 +489,12 @@ class Sweep:
         return "none" if value == self.off else f"{self.regularizer}_{self.param}_{value:g}"
 
     def cases(self):
-        return {self.case(v): ({"regularizer": "none"} if v == self.off else {"regularizer": self.regularizer, self.param: v}) for v in self.values}
+        return {
+            self.case(v): (
+                {"regularizer": "none"} if v == self.off else {"regularizer": self.regularizer, self.param: v}
+            )
+            for v in self.values
+        }
 
     @property
     def paper_case(self):
@@ -389,7 +508,12 @@ SWEEPS = {
         Sweep("sweep_l1", "l1", "alpha", ALPHAS, 0.0, "L1 coefficient alpha", log=True),
         Sweep("sweep_l2", "l2", "alpha", ALPHAS, 0.0, "L2 coefficient alpha", log=True),
         Sweep(
-            "sweep_keep", "dropout", "keep_prob", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), 1.0, "Dropout keep probability",
+            "sweep_keep",
+            "dropout",
+            "keep_prob",
+            (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+            1.0,
+            "Dropout keep probability",
             flat=(0.4, 0.8, "Srivastava et al. 2014 (JMLR 15, Figure 9a: MNIST, the number of units fixed)"),
         ),  # fmt: skip
     )
@@ -402,7 +526,9 @@ for _sweep in SWEEPS.values():
             description=f"The paper's network at 20 epochs, {_sweep.title} over {', '.join(f'{v:g}' for v in _sweep.values)}: test accuracy and the training-test gap.",
             base={**PAPER_BASE, "epochs": 20, "eval_every": 20},
             cases=_sweep.cases(),
-            protocols={name: diff for name, diff in PROTOCOLS.items() if "cases" not in diff},  # a sweep sets what they fit
+            protocols={
+                name: diff for name, diff in PROTOCOLS.items() if "cases" not in diff
+            },  # a sweep sets what they fit
             reference=PAPER_REFERENCE,
             seeds=(0, 1, 2),
             baseline="none",

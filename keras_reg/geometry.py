@@ -80,7 +80,12 @@ def draw(out_dir, alphas=None):
         d = np.stack([xx - W_STAR[0], yy - W_STAR[1]], axis=-1)
         loss = 0.5 * np.einsum("...i,ij,...j->...", d, hessian, d)
         ax.contour(xx, yy, loss, levels=np.linspace(0.02, 1.2, 9), colors="#1f77b4", linewidths=0.8)
-        exact = np.array([l1_optimum(W_STAR, np.diag(hessian), a) if penalty == "l1" else l2_optimum(W_STAR, hessian, a) for a in alphas])
+        exact = np.array(
+            [
+                l1_optimum(W_STAR, np.diag(hessian), a) if penalty == "l1" else l2_optimum(W_STAR, hessian, a)
+                for a in alphas
+            ]
+        )
         solved = np.array([solve(W_STAR, hessian, a, penalty, steps=3000) for a in alphas[::4]])
         ax.plot(exact[:, 0], exact[:, 1], color="#d62728", lw=1.6, label="w-hat(alpha), closed form")
         ax.plot(solved[:, 0], solved[:, 1], "o", mfc="none", mec="k", ms=5, label="w-hat(alpha), solved numerically")
@@ -89,7 +94,13 @@ def draw(out_dir, alphas=None):
         t = np.linspace(0, 2 * np.pi, 400)
         if penalty == "l1":
             r = np.abs(w_hat).sum()
-            ax.plot(r * np.sign(np.cos(t)) * np.cos(t) ** 2, r * np.sign(np.sin(t)) * np.sin(t) ** 2, color="#2ca02c", lw=1.2, label=f"|w|_1 = {r:.2f} (alpha = {a:.2f})")
+            ax.plot(
+                r * np.sign(np.cos(t)) * np.cos(t) ** 2,
+                r * np.sign(np.sin(t)) * np.sin(t) ** 2,
+                color="#2ca02c",
+                lw=1.2,
+                label=f"|w|_1 = {r:.2f} (alpha = {a:.2f})",
+            )
         else:
             r = np.linalg.norm(w_hat)
             ax.plot(r * np.cos(t), r * np.sin(t), color="#2ca02c", lw=1.2, label=f"||w||_2 = {r:.2f} (alpha = {a:.2f})")

@@ -131,7 +131,9 @@ class PadChannels(keras.layers.Layer):
 
     def build(self, input_shape):
         if input_shape[-1] is None or input_shape[-1] > self.channels:
-            raise ValueError(f"PadChannels pads {input_shape[-1]} channels to channels={self.channels}; the input must have at most that many. Received: input_shape={input_shape}")
+            raise ValueError(
+                f"PadChannels pads {input_shape[-1]} channels to channels={self.channels}; the input must have at most that many. Received: input_shape={input_shape}"
+            )
         self.built = True
 
     def call(self, inputs):
@@ -201,5 +203,5 @@ def linear_decay(num_blocks, final_survival=0.5, rule="huang"):
     final_survival = _check_probability("final_survival", final_survival)
     _check_choice("rule", rule, DECAY_RULES)
     if rule == "huang":
-        return [1.0 - (l / num_blocks) * (1.0 - final_survival) for l in range(1, num_blocks + 1)]
+        return [1.0 - (block / num_blocks) * (1.0 - final_survival) for block in range(1, num_blocks + 1)]
     return [float(p) for p in np.linspace(1.0, final_survival, num_blocks)]

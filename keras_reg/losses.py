@@ -23,6 +23,7 @@ from keras_reg import checks
 
 __all__ = ["LOSSES", "DoubleSoftmaxCrossEntropy", "PerClassBinaryCrossEntropy", "get"]
 
+
 @keras.saving.register_keras_serializable(package="keras_reg")
 class DoubleSoftmaxCrossEntropy(keras.losses.Loss):
     """Cross-entropy of softmax(y_pred): softmax applied to probabilities a second time (TF 1.x idiom)."""

@@ -17,9 +17,8 @@ import numbers
 
 import keras
 
-from keras_reg import checks
+from keras_reg import checks, regularizers
 from keras_reg import layers as kr_layers
-from keras_reg import regularizers
 from keras_reg.checks import Param
 
 __all__ = [
@@ -84,7 +83,9 @@ def _dropout(keep_prob, seed, index, dtype=None, mask="unit"):
     # mask of the layer's units for every example of the batch (Keras's noise_shape (1, units)).
     layer_seed = None if seed is None else seed * 1000 + index
     noise_shape = (1, None) if mask == "batch" else None
-    return keras.layers.Dropout(rate=1.0 - keep_prob, noise_shape=noise_shape, seed=layer_seed, dtype=dtype, name=f"dropout_{index}")
+    return keras.layers.Dropout(
+        rate=1.0 - keep_prob, noise_shape=noise_shape, seed=layer_seed, dtype=dtype, name=f"dropout_{index}"
+    )
 
 
 def paper_mlp(
@@ -163,7 +164,7 @@ def paper_mlp(
     if not hidden_units or any(
         not isinstance(u, numbers.Integral) or isinstance(u, bool) or u < 1 for u in hidden_units
     ):
-            raise checks.ConfigError("hidden_units", hidden_units, "a non-empty sequence of positive integers")
+        raise checks.ConfigError("hidden_units", hidden_units, "a non-empty sequence of positive integers")
     penalty = _penalty(penalty_kind, alpha)
     bias_penalty = penalty if penalize_biases else None
     output_dtype = None if dtype is None else keras.DTypePolicy(dtype).variable_dtype
@@ -210,7 +211,9 @@ def paper_mlp(
 SD_BLOCKS = ("conv1", "all")
 
 
-def report_cnn(weight_decay=0.0, dropout=0.0, stochastic_depth=1.0, sd_blocks="conv1", head_units=512, seed=None, name=None):
+def report_cnn(
+    weight_decay=0.0, dropout=0.0, stochastic_depth=1.0, sd_blocks="conv1", head_units=512, seed=None, name=None
+):
     """The CNN report's DeeperCNN: three conv-BN-ReLU layers (3x3, stride 1, padding 1; 64, 128 and
     256 channels), each followed by 2x2 max pooling (28 -> 14 -> 7 -> 3), then Flatten, a ReLU dense
     layer of ``head_units``, optional Dropout, and a 10-way softmax. About 59 MFLOP per image.
@@ -256,7 +259,11 @@ def report_cnn(weight_decay=0.0, dropout=0.0, stochastic_depth=1.0, sd_blocks="c
     filters = (64, 128, 256)
     survival = [1.0] * len(filters)
     if stochastic_depth < 1.0:
-        survival = [stochastic_depth] + [1.0] * (len(filters) - 1) if sd_blocks == "conv1" else kr_layers.linear_decay(len(filters), stochastic_depth)
+        survival = (
+            [stochastic_depth] + [1.0] * (len(filters) - 1)
+            if sd_blocks == "conv1"
+            else kr_layers.linear_decay(len(filters), stochastic_depth)
+        )
     penalty = regularizers.L2(weight_decay) if weight_decay > 0 else None
     count = iter(range(1000))
 
@@ -265,7 +272,9 @@ def report_cnn(weight_decay=0.0, dropout=0.0, stochastic_depth=1.0, sd_blocks="c
         bound = fan_in**-0.5
         return {
             "kernel_initializer": keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform", seed=layer_seed),
-            "bias_initializer": keras.initializers.RandomUniform(-bound, bound, seed=None if seed is None else layer_seed + 500),
+            "bias_initializer": keras.initializers.RandomUniform(
+                -bound, bound, seed=None if seed is None else layer_seed + 500
+            ),
             "kernel_regularizer": penalty,
             "bias_regularizer": penalty,
         }
@@ -274,12 +283,16 @@ def report_cnn(weight_decay=0.0, dropout=0.0, stochastic_depth=1.0, sd_blocks="c
     x = inputs
     for index, (channels, p) in enumerate(zip(filters, survival), start=1):
         y = keras.layers.Conv2D(channels, 3, padding="same", name=f"conv{index}", **torch_init(9 * x.shape[-1]))(x)
-        y = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_regularizer=penalty, beta_regularizer=penalty, name=f"bn{index}")(y)
+        y = keras.layers.BatchNormalization(
+            momentum=0.9, epsilon=1e-5, gamma_regularizer=penalty, beta_regularizer=penalty, name=f"bn{index}"
+        )(y)
         y = keras.layers.ReLU(name=f"relu{index}")(y)  # (batch, h, w, channels)
         if p < 1.0:
             shortcut = kr_layers.PadChannels(channels, name=f"pad{index}")(x)
             residual = keras.layers.Subtract(name=f"conv{index}_minus_pad")([y, shortcut])
-            y = kr_layers.StochasticDepth(p, seed=None if seed is None else seed * 1000 + 700 + index, name=f"sd{index}")([shortcut, residual])
+            y = kr_layers.StochasticDepth(
+                p, seed=None if seed is None else seed * 1000 + 700 + index, name=f"sd{index}"
+            )([shortcut, residual])
         x = keras.layers.MaxPooling2D(2, name=f"pool{index}")(y)
     x = keras.layers.Flatten(name="flatten")(x)  # (batch, 3 * 3 * 256)
     x = keras.layers.Dense(head_units, activation="relu", name="fc1", **torch_init(x.shape[-1]))(x)
@@ -399,15 +412,21 @@ def planar_mlp(regularizer="none", alpha=0.0, keep_prob=1.0, fixed_mask=False, s
     penalty = regularizers.L2(alpha) if regularizer == "l2" else None
 
     def init(offset):  # randn / sqrt(fan_in)
-        return keras.initializers.VarianceScaling(1.0, "fan_in", "untruncated_normal", seed=None if seed is None else seed + offset)
+        return keras.initializers.VarianceScaling(
+            1.0, "fan_in", "untruncated_normal", seed=None if seed is None else seed + offset
+        )
 
     inputs = keras.Input(shape=(2,), name="point")
     x = inputs
     for i, units in enumerate((20, 3), start=1):
-        x = keras.layers.Dense(units, activation="relu", kernel_initializer=init(i), kernel_regularizer=penalty, name=f"hidden_{i}")(x)
+        x = keras.layers.Dense(
+            units, activation="relu", kernel_initializer=init(i), kernel_regularizer=penalty, name=f"hidden_{i}"
+        )(x)
         if regularizer == "dropout" and keep_prob < 1.0:
             if fixed_mask:
-                x = kr_layers.FixedMaskDropout(keep_prob, seed=(0 if seed is None else seed) * 1000 + i, name=f"dropout_{i}")(x)
+                x = kr_layers.FixedMaskDropout(
+                    keep_prob, seed=(0 if seed is None else seed) * 1000 + i, name=f"dropout_{i}"
+                )(x)
             else:
                 x = _dropout(keep_prob, seed, i)(x)
     logit = keras.layers.Dense(1, kernel_initializer=init(3), kernel_regularizer=penalty, name="logit")(x)
@@ -456,31 +475,76 @@ def _dropped(values):
 
 
 def _report_cnn(alpha, dropout, stochastic_depth, sd_blocks, seed):
-    return report_cnn(weight_decay=alpha, dropout=dropout, stochastic_depth=stochastic_depth, sd_blocks=sd_blocks, seed=seed)
+    return report_cnn(
+        weight_decay=alpha, dropout=dropout, stochastic_depth=stochastic_depth, sd_blocks=sd_blocks, seed=seed
+    )
 
 
 def _residual_cnn(alpha, dropout, stochastic_depth, decay_rule, seed):
     # stochastic_depth = 1 keeps every block: plain residual additions, no StochasticDepth layers.
-    return deeper_cnn(weight_decay=alpha, dropout=dropout, stochastic_depth=None if stochastic_depth == 1.0 else stochastic_depth, decay_rule=decay_rule, seed=seed)
+    return deeper_cnn(
+        weight_decay=alpha,
+        dropout=dropout,
+        stochastic_depth=None if stochastic_depth == 1.0 else stochastic_depth,
+        decay_rule=decay_rule,
+        seed=seed,
+    )
 
 
-_ALPHA_HELP = "Penalty coefficient alpha of J~ = J + alpha * Omega(w) (dimensionless; the paper: 0.0005); used by l1 and l2."
+_ALPHA_HELP = (
+    "Penalty coefficient alpha of J~ = J + alpha * Omega(w) (dimensionless; the paper: 0.0005); used by l1 and l2."
+)
 _KEEP_HELP = "Dropout keep probability of each hidden unit, in (0, 1] (the paper: 0.5); used by dropout."
 
 BUILDERS = {
     "paper_mlp": Builder(
         paper_mlp,
         {
-            "regularizer": Param("none", checks.Choice(PAPER_REGULARIZERS), "Regularization: none (the paper's standard network), l1, l2 or dropout."),
+            "regularizer": Param(
+                "none",
+                checks.Choice(PAPER_REGULARIZERS),
+                "Regularization: none (the paper's standard network), l1, l2 or dropout.",
+            ),
             "alpha": Param(0.0005, checks.NONNEGATIVE, _ALPHA_HELP, _penalized),
             "keep_prob": Param(0.5, checks.KEEP_PROB, _KEEP_HELP, _dropped),
-            "initializer": Param("glorot_uniform", checks.Choice(INITIALIZERS), "The initialization: glorot_uniform (Keras's) or tf1_truncated_normal (std 0.1, biases 0.1: the TF 1.x habit)."),
-            "l2_form": Param("half", checks.Choice(L2_FORMS), "The L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.", lambda v: _penalty_kind(v["regularizer"], v["dropout_l2"]) == "l2"),
-            "penalize_biases": Param(False, checks.Boolean(), "L1/L2 penalize the biases as well as the weights.", _penalized),
-            "dropout_form": Param("inverted", checks.Choice(DROPOUT_FORMS), "Dropout as TF and Keras do it (inverted: kept units times 1/p in training) or as the paper describes it (original: unscaled in training, times p at test); used by dropout.", _dropped),
-            "input_keep_prob": Param(1.0, checks.KEEP_PROB, "Dropout on the input pixels too, keeping each with this probability (1: none, as the paper); used by dropout.", _dropped),
-            "dropout_l2": Param(False, checks.Boolean(), "In the Dropout case, the L2 penalty (alpha, l2_form, penalize_biases) as well, as the TF 1.x lesson code's L2 file does when run with keep_prob 0.5; used by dropout.", _dropped),
-            "dropout_mask": Param("unit", checks.Choice(DROPOUT_MASKS), "Dropout masks: unit (each unit of each example on its own, as tf.nn.dropout) or batch (one mask per mini-batch, shared by its examples, as the paper's section 2.3 tells it); used by dropout.", _dropped),
+            "initializer": Param(
+                "glorot_uniform",
+                checks.Choice(INITIALIZERS),
+                "The initialization: glorot_uniform (Keras's) or tf1_truncated_normal (std 0.1, biases 0.1: the TF 1.x habit).",
+            ),
+            "l2_form": Param(
+                "half",
+                checks.Choice(L2_FORMS),
+                "The L2 penalty: half = alpha/2 sum w^2 (the paper's), full = alpha sum w^2.",
+                lambda v: _penalty_kind(v["regularizer"], v["dropout_l2"]) == "l2",
+            ),
+            "penalize_biases": Param(
+                False, checks.Boolean(), "L1/L2 penalize the biases as well as the weights.", _penalized
+            ),
+            "dropout_form": Param(
+                "inverted",
+                checks.Choice(DROPOUT_FORMS),
+                "Dropout as TF and Keras do it (inverted: kept units times 1/p in training) or as the paper describes it (original: unscaled in training, times p at test); used by dropout.",
+                _dropped,
+            ),
+            "input_keep_prob": Param(
+                1.0,
+                checks.KEEP_PROB,
+                "Dropout on the input pixels too, keeping each with this probability (1: none, as the paper); used by dropout.",
+                _dropped,
+            ),
+            "dropout_l2": Param(
+                False,
+                checks.Boolean(),
+                "In the Dropout case, the L2 penalty (alpha, l2_form, penalize_biases) as well, as the TF 1.x lesson code's L2 file does when run with keep_prob 0.5; used by dropout.",
+                _dropped,
+            ),
+            "dropout_mask": Param(
+                "unit",
+                checks.Choice(DROPOUT_MASKS),
+                "Dropout masks: unit (each unit of each example on its own, as tf.nn.dropout) or batch (one mask per mini-batch, shared by its examples, as the paper's section 2.3 tells it); used by dropout.",
+                _dropped,
+            ),
         },
         "The paper's 784-1000-500-10 tanh MLP with a softmax output.",
         precisions=("float32", "mixed_bfloat16"),
@@ -488,30 +552,83 @@ BUILDERS = {
     "report_cnn": Builder(
         _report_cnn,
         {
-            "alpha": Param(0.0, checks.NONNEGATIVE, "Coupled weight decay (PyTorch's Adam weight_decay): alpha/2 sum v^2 on every trainable variable, its gradient alpha*v added before Adam's scaling."),
-            "dropout": Param(0.0, checks.Number(0.0, 1.0, high_open=True, expected="a drop rate in [0, 1)"), "Drop rate between the two fully connected layers (the CNN report: 0.3); 0 for none."),
-            "stochastic_depth": Param(1.0, checks.KEEP_PROB, "Survival probability of a convolution layer under stochastic depth (the CNN report: 0.8 on conv1); 1 for none."),
-            "sd_blocks": Param("conv1", checks.Choice(SD_BLOCKS), "Which convolutions stochastic depth skips: conv1 (the report) or all (p_l = 1 - l/3 (1 - p)).", lambda v: v["stochastic_depth"] < 1.0),
+            "alpha": Param(
+                0.0,
+                checks.NONNEGATIVE,
+                "Coupled weight decay (PyTorch's Adam weight_decay): alpha/2 sum v^2 on every trainable variable, its gradient alpha*v added before Adam's scaling.",
+            ),
+            "dropout": Param(
+                0.0,
+                checks.Number(0.0, 1.0, high_open=True, expected="a drop rate in [0, 1)"),
+                "Drop rate between the two fully connected layers (the CNN report: 0.3); 0 for none.",
+            ),
+            "stochastic_depth": Param(
+                1.0,
+                checks.KEEP_PROB,
+                "Survival probability of a convolution layer under stochastic depth (the CNN report: 0.8 on conv1); 1 for none.",
+            ),
+            "sd_blocks": Param(
+                "conv1",
+                checks.Choice(SD_BLOCKS),
+                "Which convolutions stochastic depth skips: conv1 (the report) or all (p_l = 1 - l/3 (1 - p)).",
+                lambda v: v["stochastic_depth"] < 1.0,
+            ),
         },
         "The CNN report's network: three conv-BN-ReLU-maxpool layers of 64/128/256 channels and a fully connected head.",
     ),
     "residual_cnn": Builder(
         _residual_cnn,
         {
-            "alpha": Param(0.0, checks.NONNEGATIVE, "L2 penalty coefficient on every kernel (alpha/2 sum w^2; its gradient alpha*w is coupled weight decay, PyTorch's weight_decay)."),
-            "dropout": Param(0.0, checks.Number(0.0, 1.0, high_open=True, expected="a drop rate in [0, 1)"), "Drop rate between the two dense layers of the head; 0 for none."),
-            "stochastic_depth": Param(1.0, checks.KEEP_PROB, "Survival probability of the deepest residual block (shallower blocks by decay_rule); 1 keeps every block."),
-            "decay_rule": Param("huang", checks.Choice(kr_layers.DECAY_RULES), "How survival falls with depth: huang (p_l = 1 - l/L (1 - p_L)) or linspace.", lambda v: v["stochastic_depth"] < 1.0),
+            "alpha": Param(
+                0.0,
+                checks.NONNEGATIVE,
+                "L2 penalty coefficient on every kernel (alpha/2 sum w^2; its gradient alpha*w is coupled weight decay, PyTorch's weight_decay).",
+            ),
+            "dropout": Param(
+                0.0,
+                checks.Number(0.0, 1.0, high_open=True, expected="a drop rate in [0, 1)"),
+                "Drop rate between the two dense layers of the head; 0 for none.",
+            ),
+            "stochastic_depth": Param(
+                1.0,
+                checks.KEEP_PROB,
+                "Survival probability of the deepest residual block (shallower blocks by decay_rule); 1 keeps every block.",
+            ),
+            "decay_rule": Param(
+                "huang",
+                checks.Choice(kr_layers.DECAY_RULES),
+                "How survival falls with depth: huang (p_l = 1 - l/L (1 - p_L)) or linspace.",
+                lambda v: v["stochastic_depth"] < 1.0,
+            ),
         },
         "The CNN report's 64/128/256-channel MNIST network, each stage a residual block (StochasticDepth can skip it).",
     ),
     "planar_mlp": Builder(
         planar_mlp,
         {
-            "regularizer": Param("none", checks.Choice(("none", "l2", "dropout")), "Regularization of the planar network: none, l2 or dropout."),
-            "alpha": Param(0.0, checks.NONNEGATIVE, "L2 coefficient (alpha/2 sum W^2; the planar tutorial's lambd/(2m) sum W^2 is alpha = lambd/m).", lambda v: v["regularizer"] == "l2"),
-            "keep_prob": Param(1.0, checks.KEEP_PROB, "Dropout keep probability after each hidden layer (the planar tutorial: 0.86).", _dropped),
-            "fixed_mask": Param(False, checks.Boolean(), "The planar tutorial's Dropout: the same mask at every step (it reseeds numpy in each forward pass).", _dropped),
+            "regularizer": Param(
+                "none",
+                checks.Choice(("none", "l2", "dropout")),
+                "Regularization of the planar network: none, l2 or dropout.",
+            ),
+            "alpha": Param(
+                0.0,
+                checks.NONNEGATIVE,
+                "L2 coefficient (alpha/2 sum W^2; the planar tutorial's lambd/(2m) sum W^2 is alpha = lambd/m).",
+                lambda v: v["regularizer"] == "l2",
+            ),
+            "keep_prob": Param(
+                1.0,
+                checks.KEEP_PROB,
+                "Dropout keep probability after each hidden layer (the planar tutorial: 0.86).",
+                _dropped,
+            ),
+            "fixed_mask": Param(
+                False,
+                checks.Boolean(),
+                "The planar tutorial's Dropout: the same mask at every step (it reseeds numpy in each forward pass).",
+                _dropped,
+            ),
         },
         "The planar tutorial's [2, 20, 3, 1] ReLU network with a sigmoid output.",
     ),

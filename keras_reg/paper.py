@@ -64,5 +64,7 @@ def table(name):
     """The printed table ``"test"`` (Table 1), ``"train"`` (Table 2) or ``"gap"`` (Table 3)."""
     tables = {"test": TEST_ACCURACY, "train": TRAIN_ACCURACY, "gap": PRINTED_GAP}
     if name not in tables:
-        raise ValueError(f"Invalid value received for argument `name`. Expected one of {tuple(tables)}. Received: name={name!r}")
+        raise ValueError(
+            f"Invalid value received for argument `name`. Expected one of {tuple(tables)}. Received: name={name!r}"
+        )
     return tables[name]

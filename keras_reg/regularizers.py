@@ -91,7 +91,13 @@ def kernels(model):
 
 
 def _norms(name, w):
-    return {"layer": name, "size": int(w.size), "l1": float(w.sum()), "l2": float(np.sqrt(np.square(w).sum())), "max_abs": float(w.max())}
+    return {
+        "layer": name,
+        "size": int(w.size),
+        "l1": float(w.sum()),
+        "l2": float(np.sqrt(np.square(w).sum())),
+        "max_abs": float(w.max()),
+    }
 
 
 def _walk(model):

@@ -146,7 +146,14 @@ def _markdown(experiment, cells, title, runs):
     lines = [
         f"### {title}",
         "",
-        *([f"The runs reach {_reached(runs)}: the reference's epochs {', '.join(map(str, missing))} are not shown.", ""] if missing else []),
+        *(
+            [
+                f"The runs reach {_reached(runs)}: the reference's epochs {', '.join(map(str, missing))} are not shown.",
+                "",
+            ]
+            if missing
+            else []
+        ),
         f"Each cell: ours (mean +- std over {'/'.join(map(str, seeds))} seed(s)) / the paper's printed value / ours minus the paper's.",
         "",
         "| case | " + " | ".join(f"epoch {e}" for e in epochs) + " |",
@@ -166,7 +173,9 @@ def _markdown(experiment, cells, title, runs):
 
 def _csv(cells):
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, ["case", "epoch", "seeds", "ours_mean", "ours_std", "paper", "difference"], lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, ["case", "epoch", "seeds", "ours_mean", "ours_std", "paper", "difference"], lineterminator="\n"
+    )
     writer.writeheader()
     for cell in cells:
         writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in cell.items()})
@@ -199,7 +208,19 @@ def _curves(histories, column, scale=100.0):
     return epochs, scale * np.array([_column(h, column)[:length] for h in histories.values()])
 
 
-def curves(experiment, runs, out_dir, name, column, title, reference=None, scale=100.0, unit="accuracy (%)", xlabel="epoch", runs_dir=None):
+def curves(
+    experiment,
+    runs,
+    out_dir,
+    name,
+    column,
+    title,
+    reference=None,
+    scale=100.0,
+    unit="accuracy (%)",
+    xlabel="epoch",
+    runs_dir=None,
+):
     """Draws ``column`` of every case against the epoch (mean and a band of one standard deviation
     over seeds), with the reference's printed values as circles if a reference table is named;
     PNG and PDF. Accuracies are drawn in percent (``scale``), losses as they are (scale 1)."""
@@ -215,14 +236,29 @@ def curves(experiment, runs, out_dir, name, column, title, reference=None, scale
     for case, histories in runs.items():
         epochs, values = _curves(histories, column, scale)
         mean, color, label = values.mean(axis=0), experiment.color(case), experiment.label(case)
-        ax.plot(epochs, mean, color=color, lw=1.4, label=f"{label} (ours, {len(histories)} seed{'s' if len(histories) > 1 else ''})")
+        ax.plot(
+            epochs,
+            mean,
+            color=color,
+            lw=1.4,
+            label=f"{label} (ours, {len(histories)} seed{'s' if len(histories) > 1 else ''})",
+        )
         if len(histories) > 1:
             std = values.std(axis=0, ddof=1)
             ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.2, lw=0)
         lowest += list(mean[min(4, len(epochs) - 1) :])
         printed = experiment.reference.tables[reference].get(experiment.reference_case(case)) if reference else None
         if printed is not None:
-            ax.plot(experiment.reference.epochs, printed, "o", mfc="none", mec=color, mew=1.6, ms=7, label=f"{label} ({experiment.reference.source.split(' (')[0]})")
+            ax.plot(
+                experiment.reference.epochs,
+                printed,
+                "o",
+                mfc="none",
+                mec=color,
+                mew=1.6,
+                ms=7,
+                label=f"{label} ({experiment.reference.source.split(' (')[0]})",
+            )
             lowest += list(printed)
     if lowest and scale == 100.0:
         ax.set_ylim(max(0.0, min(lowest) - 0.5), 100.05)
@@ -260,7 +296,12 @@ def expected_distance(cells):
     one more seed of the same runs: for normal runs E|X - mean of n| = sigma sqrt(2/pi) sqrt(1 + 1/n),
     with sigma estimated without bias from each cell's standard deviation over seeds as s / c4(n)
     (E[s] = c4(n) sigma; c4(3) = 0.886). NaN with fewer than two seeds in a cell."""
-    values = [c["ours_std"] / _c4(c["seeds"]) * math.sqrt(2.0 / math.pi) * math.sqrt(1.0 + 1.0 / c["seeds"]) if c["seeds"] > 1 else math.nan for c in cells]
+    values = [
+        c["ours_std"] / _c4(c["seeds"]) * math.sqrt(2.0 / math.pi) * math.sqrt(1.0 + 1.0 / c["seeds"])
+        if c["seeds"] > 1
+        else math.nan
+        for c in cells
+    ]
     return float(np.mean(values)) if values else math.nan
 
 
@@ -307,7 +348,11 @@ def summary_markdown(experiment, runs):
     ]
     if experiment.baseline in runs:
         base = _curves(runs[experiment.baseline], "test_accuracy")[1].mean(axis=0)
-        lines += ["", f"Test accuracy of the seed means against the {experiment.label(experiment.baseline)} case's:", ""]
+        lines += [
+            "",
+            f"Test accuracy of the seed means against the {experiment.label(experiment.baseline)} case's:",
+            "",
+        ]
         for case in runs:
             if case == experiment.baseline:
                 continue
@@ -318,7 +363,11 @@ def summary_markdown(experiment, runs):
             always_from = next((e + 1 for e in range(n) if better[e:].all()), None)
             lines.append(
                 f"- {experiment.label(case)}: above it at {int(later.sum())} of the {len(later)} epochs from {first} on"
-                + (f"; at every epoch from {always_from} on." if always_from is not None else "; not at the last epoch.")
+                + (
+                    f"; at every epoch from {always_from} on."
+                    if always_from is not None
+                    else "; not at the last epoch."
+                )
             )
     return "\n".join(lines) + "\n"
 
@@ -329,7 +378,12 @@ def summary(experiment, runs, out_dir, runs_dir=None):
     return [path]
 
 
-_FINAL_COLUMNS = (("test_accuracy", 100.0, "test acc. (%)"), ("train_accuracy", 100.0, "train acc. (%)"), ("test_loss", 1.0, "test loss"), ("train_loss", 1.0, "train loss"))
+_FINAL_COLUMNS = (
+    ("test_accuracy", 100.0, "test acc. (%)"),
+    ("train_accuracy", 100.0, "train acc. (%)"),
+    ("test_loss", 1.0, "test loss"),
+    ("train_loss", 1.0, "train loss"),
+)
 
 
 def _roughness(history, column):
@@ -345,7 +399,13 @@ def final_table(experiment, runs, out_dir, runs_dir=None, stability=None):
     the next (lower: a smoother curve); and each case against the baseline: the difference of mean
     accuracies with its standard error."""
     last = {case: min(int(h["epoch"][-1]) for h in histories.values()) for case, histories in runs.items()}
-    values = {case: {column: np.array([scale * h[column][h["epoch"] == last[case]][0] for h in histories.values()]) for column, scale, _ in _FINAL_COLUMNS} for case, histories in runs.items()}
+    values = {
+        case: {
+            column: np.array([scale * h[column][h["epoch"] == last[case]][0] for h in histories.values()])
+            for column, scale, _ in _FINAL_COLUMNS
+        }
+        for case, histories in runs.items()
+    }
     columns = [(column, label) for column, _, label in _FINAL_COLUMNS]
     if stability:
         for case, histories in runs.items():
@@ -354,20 +414,39 @@ def final_table(experiment, runs, out_dir, runs_dir=None, stability=None):
     reference = experiment.reference
     printed = list(reference.tables) if reference else []
     extra = [reference.labels.get(name, f"reference {name}") for name in printed]
-    lines = ["| case | seeds | epochs | " + " | ".join([label for _, label in columns] + extra) + " |", "| --- |" + " --- |" * (2 + len(columns) + len(extra))]
+    lines = [
+        "| case | seeds | epochs | " + " | ".join([label for _, label in columns] + extra) + " |",
+        "| --- |" + " --- |" * (2 + len(columns) + len(extra)),
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["case", "seeds", "epochs"] + [f"{c}_{k}" for c, _ in columns for k in ("mean", "std")] + [f"reference_{name}" for name in printed])
+    writer.writerow(
+        ["case", "seeds", "epochs"]
+        + [f"{c}_{k}" for c, _ in columns for k in ("mean", "std")]
+        + [f"reference_{name}" for name in printed]
+    )
     for case, histories in runs.items():
         stats = [_mean_std(values[case][column]) for column, _ in columns]
         ref = [reference.tables[name].get(experiment.reference_case(case), (math.nan,))[-1] for name in printed]
-        lines.append(f"| {experiment.label(case)} | {len(histories)} | {last[case]} | " + " | ".join([f"{m:.4g} +- {sd:.2g}" for m, sd in stats] + [f"{v:g}" if math.isfinite(v) else "-" for v in ref]) + " |")
-        writer.writerow([case, len(histories), last[case]] + [f"{v:.6g}" for pair in stats for v in pair] + [f"{v:g}" for v in ref])
+        lines.append(
+            f"| {experiment.label(case)} | {len(histories)} | {last[case]} | "
+            + " | ".join(
+                [f"{m:.4g} +- {sd:.2g}" for m, sd in stats] + [f"{v:g}" if math.isfinite(v) else "-" for v in ref]
+            )
+            + " |"
+        )
+        writer.writerow(
+            [case, len(histories), last[case]] + [f"{v:.6g}" for pair in stats for v in pair] + [f"{v:g}" for v in ref]
+        )
     if reference:
         lines += ["", f"Reference: {reference.source}."]
     base = experiment.baseline
     if base in runs and len(runs) > 1:
-        lines += ["", f"Against the {experiment.label(base)} case (difference of means, +- its standard error, sqrt(s1^2/n1 + s2^2/n2)):", ""]
+        lines += [
+            "",
+            f"Against the {experiment.label(base)} case (difference of means, +- its standard error, sqrt(s1^2/n1 + s2^2/n2)):",
+            "",
+        ]
         for case in runs:
             if case != base:
                 parts = []
@@ -377,7 +456,9 @@ def final_table(experiment, runs, out_dir, runs_dir=None, stability=None):
                 lines.append(f"- {experiment.label(case)}: " + "; ".join(parts))
         for column, word in (("train_accuracy", "training"), ("test_accuracy", "test")):
             means = {case: values[case][column].mean() for case in runs}
-            lines.append(f"- Highest mean {word} accuracy: {experiment.label(max(means, key=means.get))}; lowest: {experiment.label(min(means, key=means.get))}.")
+            lines.append(
+                f"- Highest mean {word} accuracy: {experiment.label(max(means, key=means.get))}; lowest: {experiment.label(min(means, key=means.get))}."
+            )
     md, table = Path(out_dir) / "final.md", Path(out_dir) / "final.csv"
     write_text(md, "\n".join(lines) + "\n")
     write_text(table, buffer.getvalue())
@@ -401,14 +482,20 @@ def decision_boundaries(experiment, runs, out_dir, name="boundaries", title="Dec
         seed = min(histories)
         run_dir = Path(runs_dir) / case / f"seed_{seed}"
         if not (run_dir / "model.keras").exists():
-            raise FileNotFoundError(f"{run_dir / 'model.keras'} is missing: the decision boundary is drawn from the trained model (train the run again with --overwrite)")
+            raise FileNotFoundError(
+                f"{run_dir / 'model.keras'} is missing: the decision boundary is drawn from the trained model (train the run again with --overwrite)"
+            )
         try:
             model = keras.saving.load_model(run_dir / "model.keras")
         except Exception as e:  # a damaged zip or a foreign file: Keras raises several kinds
-            raise training.RunDirError(f"{run_dir / 'model.keras'} is damaged ({type(e).__name__}); train the run again with --overwrite") from e
+            raise training.RunDirError(
+                f"{run_dir / 'model.keras'} is damaged ({type(e).__name__}); train the run again with --overwrite"
+            ) from e
         spec = training.read_spec(run_dir)
         if spec is None:
-            raise FileNotFoundError(f"{run_dir / 'config.json'} is missing: the points are drawn from the run's spec (run the case again: a checkpoint rebuilds it)")
+            raise FileNotFoundError(
+                f"{run_dir / 'config.json'} is missing: the points are drawn from the run's spec (run the case again: a checkpoint rebuilds it)"
+            )
         (x_train, y_train), (x_test, y_test) = training.load_data(spec)
         points = np.concatenate([x_train, x_test])
         low, high = points.min(axis=0) - 0.1, points.max(axis=0) + 0.1
@@ -419,10 +506,15 @@ def decision_boundaries(experiment, runs, out_dir, name="boundaries", title="Dec
         for x, y, marker, what in ((x_train, y_train, "o", "training"), (x_test, y_test, "x", "test")):
             for label, color in ((0, "#c0392b"), (1, "#1f4e9c")):
                 chosen = y == label
-                style = {"s": 14, "edgecolors": "k", "linewidths": 0.3} if marker == "o" else {"s": 18, "linewidths": 0.9}
+                style = (
+                    {"s": 14, "edgecolors": "k", "linewidths": 0.3} if marker == "o" else {"s": 18, "linewidths": 0.9}
+                )
                 ax.scatter(x[chosen, 0], x[chosen, 1], marker=marker, c=color, **style)
         final = {k: v[-1] for k, v in histories[seed].items()}
-        ax.set_title(f"{experiment.label(case)} (seed {seed}): train {100 * final['train_accuracy']:.1f}%, test {100 * final['test_accuracy']:.1f}%", fontsize=9)
+        ax.set_title(
+            f"{experiment.label(case)} (seed {seed}): train {100 * final['train_accuracy']:.1f}%, test {100 * final['test_accuracy']:.1f}%",
+            fontsize=9,
+        )
         ax.set_xlim(low[0], high[0])
         ax.set_ylim(low[1], high[1])
         ax.set_aspect("equal")
@@ -477,7 +569,11 @@ def fidelity_rows(experiment, runs):
                 "per_case": {k: float(np.mean(v)) for k, v in per_case.items()},
                 "epochs": sorted({c["epoch"] for c in cells}),
                 "seeds": max(c["seeds"] for c in cells),
-                "test_at_20": {experiment.reference_case(c["case"]): (c["ours_mean"], c["ours_std"]) for c in test_cells if c["epoch"] == 20},
+                "test_at_20": {
+                    experiment.reference_case(c["case"]): (c["ours_mean"], c["ours_std"])
+                    for c in test_cells
+                    if c["epoch"] == 20
+                },
             }
         )
     return sorted(rows, key=lambda r: r["distance"])
@@ -489,7 +585,9 @@ def fidelity_markdown(experiment, runs):
     cases = [c for c in experiment.reference.tables["test"]]
     labels = " / ".join(cases)
     lines = [
-        "| candidate | seeds | distance (pp) | per-seed distance (pp) | " + " | ".join(cases) + f" | cells | distance at epoch 20 (pp) | test acc. at epoch 20: {labels} |",
+        "| candidate | seeds | distance (pp) | per-seed distance (pp) | "
+        + " | ".join(cases)
+        + f" | cells | distance at epoch 20 (pp) | test acc. at epoch 20: {labels} |",
         "| --- |" + " --- |" * (6 + len(cases)),
     ]
     for r in rows:
@@ -536,7 +634,8 @@ def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
         "one more seed's expected distance: what the distance would be if the paper's run were one more seed of these runs.",
         "",
         "| reading | seeds | epochs | distance per seed (pp) | mean +- std (pp) | one more seed's expected distance (pp) | "
-        + " | ".join(f"test acc. epoch {e} (%)" for e in (5, 10, epochs)) + " |",
+        + " | ".join(f"test acc. epoch {e} (%)" for e in (5, 10, epochs))
+        + " |",
         "| --- |" + " --- |" * 8,
     ]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
@@ -556,10 +655,23 @@ def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
         for ax, column in zip(axes, ("test_accuracy", "train_accuracy")):
             shown = {seed: {c: v[:epochs] for c, v in h.items()} for seed, h in histories.items()}
             x, values = _curves(shown, column)
-            ax.plot(x, values.mean(axis=0), color=PALETTE[k % len(PALETTE)], lw=1.4, label=f"{name} ({len(histories)} seeds)")
+            ax.plot(
+                x,
+                values.mean(axis=0),
+                color=PALETTE[k % len(PALETTE)],
+                lw=1.4,
+                label=f"{name} ({len(histories)} seeds)",
+            )
             if len(histories) > 1:
                 sd = values.std(axis=0, ddof=1)
-                ax.fill_between(x, values.mean(axis=0) - sd, values.mean(axis=0) + sd, color=PALETTE[k % len(PALETTE)], alpha=0.2, lw=0)
+                ax.fill_between(
+                    x,
+                    values.mean(axis=0) - sd,
+                    values.mean(axis=0) + sd,
+                    color=PALETTE[k % len(PALETTE)],
+                    alpha=0.2,
+                    lw=0,
+                )
     for ax, what in zip(axes, ("test", "training")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{what} accuracy (%)")
@@ -586,15 +698,25 @@ def _measurements(runs_dir, runs, name):
                 except ValueError as e:
                     from keras_reg.training import RunDirError
 
-                    raise RunDirError(f"{path} is damaged ({e}); delete it (the trained model rebuilds it) or retrain with --overwrite") from e
+                    raise RunDirError(
+                        f"{path} is damaged ({e}); delete it (the trained model rebuilds it) or retrain with --overwrite"
+                    ) from e
     return found
 
 
 def _pooled(summary):
     """Over all layers of one run's weights.json: fractions below each threshold, the L2 norm, the counts."""
     sizes = np.array([layer["size"] for layer in summary["layers"]], float)
-    fractions = {t: float(sum(layer["fraction_below"][t] * layer["size"] for layer in summary["layers"]) / sizes.sum()) for t in summary["layers"][0]["fraction_below"]}
-    return fractions, float(np.sqrt(sum(layer["l2"] ** 2 for layer in summary["layers"]))), np.sum([layer["histogram"] for layer in summary["layers"]], axis=0), max(layer["max_abs"] for layer in summary["layers"])
+    fractions = {
+        t: float(sum(layer["fraction_below"][t] * layer["size"] for layer in summary["layers"]) / sizes.sum())
+        for t in summary["layers"][0]["fraction_below"]
+    }
+    return (
+        fractions,
+        float(np.sqrt(sum(layer["l2"] ** 2 for layer in summary["layers"]))),
+        np.sum([layer["histogram"] for layer in summary["layers"]], axis=0),
+        max(layer["max_abs"] for layer in summary["layers"]),
+    )
 
 
 def weights(experiment, runs, out_dir, runs_dir=None):
@@ -626,9 +748,20 @@ def weights(experiment, runs, out_dir, runs_dir=None):
             per_seed = [s["layers"][k] for s in summaries]
             mean = lambda key: np.mean([layer[key] for layer in per_seed])  # noqa: E731
             fractions = [np.mean([layer["fraction_below"][t] for layer in per_seed]) for t in layer["fraction_below"]]
-            lines.append(f"| {experiment.label(case)} | {len(summaries)} | {layer['layer']} | " + " | ".join(f"{100 * f:.2f}%" for f in fractions) + f" | {mean('l1'):.1f} | {mean('l2'):.2f} | {mean('max_abs'):.3f} |")
+            lines.append(
+                f"| {experiment.label(case)} | {len(summaries)} | {layer['layer']} | "
+                + " | ".join(f"{100 * f:.2f}%" for f in fractions)
+                + f" | {mean('l1'):.1f} | {mean('l2'):.2f} | {mean('max_abs'):.3f} |"
+            )
         counts = np.sum([_pooled(s)[2] for s in summaries], axis=0)
-        ax.step(edges[:-1], counts / counts.sum(), where="post", color=experiment.color(case), lw=1.4, label=f"{experiment.label(case)} ({len(summaries)} seed{'s' * (len(summaries) > 1)})")
+        ax.step(
+            edges[:-1],
+            counts / counts.sum(),
+            where="post",
+            color=experiment.color(case),
+            lw=1.4,
+            label=f"{experiment.label(case)} ({len(summaries)} seed{'s' * (len(summaries) > 1)})",
+        )
     ax.set_xlabel("log10 |w| (all kernels)")
     ax.set_ylabel("fraction of weights per 0.25 decade")
     ax.set_title("Weights of the trained networks")
@@ -648,14 +781,27 @@ def paper_claims(experiment, runs, out_dir, runs_dir=None):
     weights_found = _measurements(runs_dir, runs, "weights.json")
     dropout_found = _measurements(runs_dir, runs, "dropout.json")
     last = 100
-    lines = ["### The paper's conclusions, checked against the runs", "", "| conclusion (section 4) | what tests it | ours | holds? |", "| --- | --- | --- | --- |"]
+    lines = [
+        "### The paper's conclusions, checked against the runs",
+        "",
+        "| conclusion (section 4) | what tests it | ours | holds? |",
+        "| --- | --- | --- | --- |",
+    ]
     pooled = {case: [_pooled(s) for s in summaries] for case, summaries in weights_found.items()}
     if "l1" in pooled and len(pooled) > 1:
-        by_threshold = {t: {case: np.mean([p[0][t] for p in runs_]) for case, runs_ in pooled.items()} for t in ("0.0001", "0.001", "0.01")}
+        by_threshold = {
+            t: {case: np.mean([p[0][t] for p in runs_]) for case, runs_ in pooled.items()}
+            for t in ("0.0001", "0.001", "0.01")
+        }
         near = by_threshold["0.001"]
         largest = all(max(v, key=v.get) == "l1" for v in by_threshold.values())
-        ours = "; ".join(f"below {t}: " + ", ".join(f"{experiment.label(c)} {100 * v:.2f}%" for c, v in fractions.items()) for t, fractions in by_threshold.items())
-        lines.append(f"| 1. L1 makes the weights sparse | fraction of all kernel weights with abs(w) below 1e-4, 1e-3, 1e-2 | {ours} | {'yes' if largest else 'no'}: L1 has the most near-zero weights at {'every' if largest else 'not every'} threshold |")
+        ours = "; ".join(
+            f"below {t}: " + ", ".join(f"{experiment.label(c)} {100 * v:.2f}%" for c, v in fractions.items())
+            for t, fractions in by_threshold.items()
+        )
+        lines.append(
+            f"| 1. L1 makes the weights sparse | fraction of all kernel weights with abs(w) below 1e-4, 1e-3, 1e-2 | {ours} | {'yes' if largest else 'no'}: L1 has the most near-zero weights at {'every' if largest else 'not every'} threshold |"
+        )
         if "l2" in pooled and experiment.baseline in pooled:
             norm = {case: np.mean([p[1] for p in runs_]) for case, runs_ in pooled.items()}
             biggest = {case: np.mean([p[3] for p in runs_]) for case, runs_ in pooled.items()}
@@ -676,7 +822,9 @@ def paper_claims(experiment, runs, out_dir, runs_dir=None):
             f"yes: the two forms are one network (float32 rounding), and the weight scaling is within {abs(det.mean() - mc.mean()):.2f} pp of the model average |"
         )
     test = {case: _final(h, "test_accuracy", last) for case, h in runs.items()}
-    test = {case: values for case, values in test.items() if len(values)}  # the runs that reached the last printed epoch
+    test = {
+        case: values for case, values in test.items() if len(values)
+    }  # the runs that reached the last printed epoch
     if "dropout" in test and experiment.baseline in test:
         gap = {case: _final(runs[case], "train_accuracy", last) - test[case] for case in test}
         regularized = [c for c in test if c != experiment.baseline]
@@ -684,7 +832,10 @@ def paper_claims(experiment, runs, out_dir, runs_dir=None):
         d_test, d_gap = test["dropout"], gap["dropout"]
         lines.append(
             f"| 4. Dropout regularizes best; final accuracy about 97% with a gap of 0.65% | epoch {last}: test accuracy and training minus test, mean +- std over seeds | "
-            + "; ".join(f"{experiment.label(c)} {test[c].mean():.2f} +- {test[c].std(ddof=1) if len(test[c]) > 1 else 0:.2f}% (gap {gap[c].mean():.2f} +- {gap[c].std(ddof=1) if len(gap[c]) > 1 else 0:.2f})" for c in test)
+            + "; ".join(
+                f"{experiment.label(c)} {test[c].mean():.2f} +- {test[c].std(ddof=1) if len(test[c]) > 1 else 0:.2f}% (gap {gap[c].mean():.2f} +- {gap[c].std(ddof=1) if len(gap[c]) > 1 else 0:.2f})"
+                for c in test
+            )
             + f" | best regularizer by test accuracy: {experiment.label(best)}; Dropout's accuracy {d_test.mean():.2f}% is {d_test.mean() - 97:+.2f} pp from 97%, its gap {d_gap.mean():.2f} pp is {d_gap.mean() - 0.65:+.2f} from 0.65 |"
         )
     path = Path(out_dir) / "claims.md"
@@ -702,6 +853,7 @@ def penalty_geometry(experiment, runs, out_dir, runs_dir=None):
 # --------------------------------------------------------------------------------------------------
 # The registry of artifact kinds an experiment can ask for: kind -> function(experiment, runs,
 # out_dir, **options) returning the paths it wrote.
+
 
 def _sweep_points(sweep, runs):
     """Per value of the sweep with runs: (value, case, epoch, test, train, gap), arrays over seeds in
@@ -756,10 +908,26 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
         for which, column, style in series:
             mean = np.array([p[column].mean() for p in points])
             std = np.array([p[column].std(ddof=1) if len(p[column]) > 1 else 0.0 for p in points])
-            axis.errorbar(x, mean, yerr=std, fmt=style, color=color, capsize=3, ms=4, label=f"{which} (ours, mean +- std over seeds)")
+            axis.errorbar(
+                x,
+                mean,
+                yerr=std,
+                fmt=style,
+                color=color,
+                capsize=3,
+                ms=4,
+                label=f"{which} (ours, mean +- std over seeds)",
+            )
             if which in printed:
                 marker, shade, size = stars[which]
-                axis.plot([paper_value], [printed[which]], marker, color=shade, ms=size, label=f"{which}, the paper (epoch {epochs[0]})")
+                axis.plot(
+                    [paper_value],
+                    [printed[which]],
+                    marker,
+                    color=shade,
+                    ms=size,
+                    label=f"{which}, the paper (epoch {epochs[0]})",
+                )
         if sweep.log:
             axis.set_xscale("symlog", linthresh=min(v for v in sweep.values if v > 0))
         axis.set_xlabel(sweep.param.replace("_", " "))
@@ -768,11 +936,27 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     # A collapsed point (near chance) would flatten the rest: keep the axis on the others, mark it.
     means = np.array([p[3].mean() for p in points])
     if (means < 50).any() and (means >= 50).any():
-        low = min(min(p[c].mean() - p[c].std(ddof=1) for p in points if p[3].mean() >= 50 for c in (3, 4) if len(p[c]) > 1), printed.get("test", 100)) - 1
+        low = (
+            min(
+                min(
+                    p[c].mean() - p[c].std(ddof=1) for p in points if p[3].mean() >= 50 for c in (3, 4) if len(p[c]) > 1
+                ),
+                printed.get("test", 100),
+            )
+            - 1
+        )
         ax.set_ylim(low, 100.2)
         for value, mean in zip(x, means):
             if mean < low:
-                ax.annotate(f"{mean:.1f}%", (value, low), xytext=(0, 18), textcoords="offset points", ha="center", fontsize=8, arrowprops={"arrowstyle": "->"})
+                ax.annotate(
+                    f"{mean:.1f}%",
+                    (value, low),
+                    xytext=(0, 18),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=8,
+                    arrowprops={"arrowstyle": "->"},
+                )
     ax.set_ylabel("accuracy (%)")
     gx.set_ylabel("training minus test accuracy (pp)")
     fig.suptitle(f"{sweep.title}: the paper's network after {', '.join(map(str, epochs))} epochs")
@@ -793,7 +977,9 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
         mark = " (the paper's)" if value == paper_value else (" (no regularization)" if value == sweep.off else "")
         lines.append(f"| {value:g}{mark} | {case} | {len(test)} | {cell(test)} | {cell(train)} | {cell(gap)} |")
     if printed:
-        lines.append(f"| {paper_value:g} | the paper | 1 | {printed['test']:.2f} | {printed['train']:.2f} | {printed['gap']:.2f} |")
+        lines.append(
+            f"| {paper_value:g} | the paper | 1 | {printed['test']:.2f} | {printed['train']:.2f} | {printed['gap']:.2f} |"
+        )
     best = max(range(len(points)), key=lambda i: points[i][3].mean())
     close = _indistinguishable(points, best)
     lines += [
@@ -807,7 +993,11 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
         holds = all(v in close for v in inside)
         lines.append(
             f"{who} report the test error flat for {sweep.param} from about {low:g} to {high:g}: "
-            + (f"here too, every point from {low:g} to {high:g} is within two standard errors of the best." if holds else f"here not: of the points from {low:g} to {high:g}, {', '.join(f'{v:g}' for v in inside if v not in close)} fall more than two standard errors below the best.")
+            + (
+                f"here too, every point from {low:g} to {high:g} is within two standard errors of the best."
+                if holds
+                else f"here not: of the points from {low:g} to {high:g}, {', '.join(f'{v:g}' for v in inside if v not in close)} fall more than two standard errors below the best."
+            )
         )
     path = Path(out_dir) / f"{sweep.name}.md"
     write_text(path, "\n".join(lines) + "\n")
@@ -837,8 +1027,11 @@ def lesson_code(experiment, runs, out_dir, runs_dir=None):
             mean, std = _mean_std(values)
             cells += [f"{mean:.2f} +- {std:.2f}", f"{logged:.2f}", f"{mean - logged:+.2f}"]
         else:
-            lines.append(f"| {experiment.label(case)} | {epoch} | " + " | ".join(cells) + f" |")
-    lines += ["", f"Ours: mean +- std over seeds ({', '.join(f'{experiment.label(c)} {len(runs[c])}' for c in LESSON_CODE_LOGS if c in runs)}); the lesson's: one unseeded run each. \"Iter k\" of its log is epoch k + 1."]
+            lines.append(f"| {experiment.label(case)} | {epoch} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f'Ours: mean +- std over seeds ({", ".join(f"{experiment.label(c)} {len(runs[c])}" for c in LESSON_CODE_LOGS if c in runs)}); the lesson\'s: one unseeded run each. "Iter k" of its log is epoch k + 1.',
+    ]
     path = Path(out_dir) / "lesson_code.md"
     write_text(path, "\n".join(lines) + "\n")
     return [path]
@@ -881,7 +1074,12 @@ def cnn_claims(experiment, runs, out_dir, runs_dir=None):
         return order, "; ".join(f"{label(c)} {values[c].mean():.4g}" for c in order)
 
     waiting = missing(_REPORT_CNN_CASES)  # the rankings need all four of the report's cases
-    lines = ["### The CNN report's claims, checked against the runs", "", "| claim | what tests it | ours | holds? |", "| --- | --- | --- | --- |"]
+    lines = [
+        "### The CNN report's claims, checked against the runs",
+        "",
+        "| claim | what tests it | ours | holds? |",
+        "| --- | --- | --- | --- |",
+    ]
     for claim, values, best, unit in (
         ("Stochastic depth has the lowest test loss", test_loss, "min", ""),
         ("Stochastic depth has the best test accuracy", test_acc, "max", " pp"),
@@ -893,7 +1091,9 @@ def cnn_claims(experiment, runs, out_dir, runs_dir=None):
         order, text = ranking(values, best)
         # the deciding gap: stochastic depth against the best of the other cases
         ahead, behind = (order[0], order[1]) if order[0] == "stochastic_depth" else (order[0], "stochastic_depth")
-        diff, se = _difference(values[behind], values[ahead]) if best == "min" else _difference(values[ahead], values[behind])
+        diff, se = (
+            _difference(values[behind], values[ahead]) if best == "min" else _difference(values[ahead], values[behind])
+        )
         holds = "yes" if ahead == "stochastic_depth" else "no"
         margin = f"{label(ahead)} ahead of {label(behind)} by {abs(diff):.4g}{unit} +- {se:.2g}"
         lines.append(f"| {claim} | {what} | {text} ({margin}) | {holds}{_within(diff, se)} |")
@@ -907,22 +1107,34 @@ def cnn_claims(experiment, runs, out_dir, runs_dir=None):
         other = min((c for c in order if c not in ("dropout", "stochastic_depth")), key=lambda c: rough[c].mean())
         diff, se = _difference(rough[other], rough[named])
         margin = f"{label(other)} minus {label(named)}: {diff:+.2g} +- {se:.2g}"
-        lines.append(f"| Dropout and stochastic depth give the smoothest curves | {what} | {text} ({margin}) | {'yes' if diff > 0 else 'no'}{_within(diff, se)} |")
+        lines.append(
+            f"| Dropout and stochastic depth give the smoothest curves | {what} | {text} ({margin}) | {'yes' if diff > 0 else 'no'}{_within(diff, se)} |"
+        )
     what, pair_waiting = "test accuracy, weight decay minus baseline", missing(("baseline", "weight_decay"))
     if pair_waiting:
         lines.append(f"| Weight decay does not help here | {what} | - | {pair_waiting} |")
     else:
         diff, se = _difference(test_acc["weight_decay"], test_acc["baseline"])
         helps = math.isfinite(se) and diff > 2 * se
-        lines.append(f"| Weight decay does not help here | {what} | {diff:+.2f} +- {se:.2f} pp | {'no' if helps else 'yes'} |")
-    lines += ["", "| case | seeds | test acc., ours (%) | the report's (%) | ours minus the report's (pp) |", "| --- | --- | --- | --- | --- |"]
+        lines.append(
+            f"| Weight decay does not help here | {what} | {diff:+.2f} +- {se:.2f} pp | {'no' if helps else 'yes'} |"
+        )
+    lines += [
+        "",
+        "| case | seeds | test acc., ours (%) | the report's (%) | ours minus the report's (pp) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     printed = experiment.reference.tables["test"]
     for case in runs:
         if case in printed:
             values = _last_values(runs[case], "test_accuracy", 100.0)
             se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-            lines.append(f"| {label(case)} | {len(values)} | {values.mean():.2f} +- {values.std(ddof=1) if len(values) > 1 else 0:.2f} | {printed[case][-1]:.2f} | {values.mean() - printed[case][-1]:+.2f} +- {se:.2f} (standard error of our mean) |")
-    lines += _stochastic_depth_lines(experiment, _measurements(runs_dir, runs, "stochastic_depth.json") if runs_dir else {})
+            lines.append(
+                f"| {label(case)} | {len(values)} | {values.mean():.2f} +- {values.std(ddof=1) if len(values) > 1 else 0:.2f} | {printed[case][-1]:.2f} | {values.mean() - printed[case][-1]:+.2f} +- {se:.2f} (standard error of our mean) |"
+            )
+    lines += _stochastic_depth_lines(
+        experiment, _measurements(runs_dir, runs, "stochastic_depth.json") if runs_dir else {}
+    )
     path = Path(out_dir) / "claims.md"
     write_text(path, "\n".join(lines) + "\n")
     return [path]
@@ -954,12 +1166,25 @@ def _stochastic_depth_lines(experiment, found):
             kept = ", ".join(f"{row['kept_fraction']:.3f}" for row in rows)
             formula = max(row["max_abs_difference_inference_vs_formula"] for row in rows)
             relative = ", ".join(f"{row['max_relative_difference_inference_vs_draw_average']:.3f}" for row in rows)
-            lines.append(f"| {experiment.label(case)} | {layer['name']} | {layer['survival_probability']:.3g} | {len(rows)} | {kept} (+- {layer['kept_fraction_standard_error']:.3f}) | {formula:.2g} | {relative} |")
-    lines += ["", "| case | seeds | max abs. difference of the class probabilities, inference vs expectation over the gates | test acc. at inference (%) | test acc. of the expectation (%) |", "| --- | --- | --- | --- | --- |"]
+            lines.append(
+                f"| {experiment.label(case)} | {layer['name']} | {layer['survival_probability']:.3g} | {len(rows)} | {kept} (+- {layer['kept_fraction_standard_error']:.3f}) | {formula:.2g} | {relative} |"
+            )
+    lines += [
+        "",
+        "| case | seeds | max abs. difference of the class probabilities, inference vs expectation over the gates | test acc. at inference (%) | test acc. of the expectation (%) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for case, checks in found.items():
         difference = max(check["max_abs_difference_probabilities_inference_vs_expectation"] for check in checks)
-        accuracies = [_mean_std(np.array([100 * check[key] for check in checks])) for key in ("test_accuracy_inference", "test_accuracy_expectation_over_gates")]
-        lines.append(f"| {experiment.label(case)} | {len(checks)} | {difference:.3g} (largest over seeds) | " + " | ".join(f"{m:.2f} +- {sd:.2f}" for m, sd in accuracies) + " |")
+        accuracies = [
+            _mean_std(np.array([100 * check[key] for check in checks]))
+            for key in ("test_accuracy_inference", "test_accuracy_expectation_over_gates")
+        ]
+        lines.append(
+            f"| {experiment.label(case)} | {len(checks)} | {difference:.3g} (largest over seeds) | "
+            + " | ".join(f"{m:.2f} +- {sd:.2f}" for m, sd in accuracies)
+            + " |"
+        )
     return lines
 
 
@@ -989,7 +1214,9 @@ def make_all(experiment, runs_dir, out_dir, cases=None):
     """
     runs = load_runs(runs_dir, experiment.cases if cases is None else cases)
     if not runs:
-        raise FileNotFoundError(f"no run directories (<case>/seed_<k>/history.csv) of experiment {experiment.name} under {runs_dir}")
+        raise FileNotFoundError(
+            f"no run directories (<case>/seed_<k>/history.csv) of experiment {experiment.name} under {runs_dir}"
+        )
     paths = []
     for kind, options in experiment.artifacts:
         paths += ARTIFACTS[kind](experiment, runs, out_dir, runs_dir=runs_dir, **options)

@@ -87,7 +87,11 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
         import keras
 
         if keras.backend.backend() != "jax":
-            raise ConfigError("vectorize_seeds", True, f"False unless KERAS_BACKEND=jax (it vectorizes with jax.vmap; the backend is {keras.backend.backend()!r})")
+            raise ConfigError(
+                "vectorize_seeds",
+                True,
+                f"False unless KERAS_BACKEND=jax (it vectorizes with jax.vmap; the backend is {keras.backend.backend()!r})",
+            )
         if workers not in (0, 1):
             raise ConfigError("workers", workers, "0 or 1 with vectorize_seeds (one process trains the stacks)")
     meta = meta or {}
@@ -102,7 +106,9 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
             if run_dir.is_dir() and not run_dir.is_symlink() and not any(run_dir.iterdir()):
                 run_dir.rmdir()
             if not run_dir.exists():
-                run_dir.symlink_to(Path(os.path.relpath(Path(runs_dir) / same, run_dir.parent)), target_is_directory=True)
+                run_dir.symlink_to(
+                    Path(os.path.relpath(Path(runs_dir) / same, run_dir.parent)), target_is_directory=True
+                )
             log(f"[{i}/{len(grid)}] {key}: same configuration as {same}")
         elif _finished(run_dir, config):
             log(f"[{i}/{len(grid)}] {key}")
@@ -119,7 +125,9 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
         for i, key, config in to_train:
             log(f"[{i}/{len(grid)}] {key}")
             try:
-                results[key] = training.train_and_evaluate(config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key))
+                results[key] = training.train_and_evaluate(
+                    config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key)
+                )
             except training.RunLockedError as e:
                 log(f"[{i}/{len(grid)}] {key}: {e}; going on with the others")
     # Runs another process was training (a second grid into the same folder): wait for each, then
@@ -128,7 +136,9 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
         if key not in results:
             log(f"[{i}/{len(grid)}] {key}: waiting for the other process to finish it")
             files.wait_for_lock(Path(runs_dir) / key / training.LOCK)
-            results[key] = training.train_and_evaluate(config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key))
+            results[key] = training.train_and_evaluate(
+                config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key)
+            )
     return {key: results[same] for key, _, same in plan}
 
 
@@ -145,7 +155,14 @@ def _train_stacks(to_train, runs_dir, raws, total, log, meta):
         labels = [f"[{i}/{total}] {key}" for i, key, _ in members]
         log(f"training {', '.join(labels)} as one stack")
         config = members[0][2]
-        stats = training.train_seed_stack([c for _, _, c in members], [Path(runs_dir) / key for _, key, _ in members], raws[fetch_key(config)], log, labels, [meta.get(key) for _, key, _ in members])
+        stats = training.train_seed_stack(
+            [c for _, _, c in members],
+            [Path(runs_dir) / key for _, key, _ in members],
+            raws[fetch_key(config)],
+            log,
+            labels,
+            [meta.get(key) for _, key, _ in members],
+        )
         results.update(zip((key for _, key, _ in members), stats))
     return results
 
@@ -169,15 +186,18 @@ def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
     context = multiprocessing.get_context("spawn")  # a fork would copy the parent's TensorFlow runtime
     lines = context.Queue()
     results, failure, stopped, waiting, running = {}, None, [], iter(to_train), {}
-    with tempfile.TemporaryDirectory(prefix="keras_reg_data_") as shared, futures.ProcessPoolExecutor(
-        workers, context, _start_worker, (_share(raws, shared), threads, lines)
-    ) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="keras_reg_data_") as shared,
+        futures.ProcessPoolExecutor(workers, context, _start_worker, (_share(raws, shared), threads, lines)) as pool,
+    ):
 
         def start_next():  # one run per free worker, so that after a failure nothing new begins
             item = next(waiting, None)
             if item is not None:
                 i, key, config = item
-                running[pool.submit(_train_one, f"[{i}/{total}] {key}", config, str(Path(runs_dir) / key), meta.get(key))] = key
+                running[
+                    pool.submit(_train_one, f"[{i}/{total}] {key}", config, str(Path(runs_dir) / key), meta.get(key))
+                ] = key
 
         for _ in range(workers):
             start_next()

@@ -16,7 +16,17 @@ from keras_reg import checks
 from keras_reg.checks import ConfigError, Param
 from keras_reg.losses import LOSSES
 
-__all__ = ["RunSpec", "FIELDS", "OPTIMIZERS", "SCHEDULES", "METRICS", "PRECISIONS", "ConfigError", "make_spec", "from_record"]
+__all__ = [
+    "RunSpec",
+    "FIELDS",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "METRICS",
+    "PRECISIONS",
+    "ConfigError",
+    "make_spec",
+    "from_record",
+]
 
 OPTIMIZERS = ("sgd", "adam")
 # "constant"; "step": multiplied by lr_gamma every lr_step_epochs epochs (PyTorch's StepLR).
@@ -34,23 +44,58 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 FIELDS = {
     "model": Param("paper_mlp", checks.Text(), "The model builder, a name in keras_reg.models.BUILDERS."),
     "dataset": Param("mnist_flat", checks.Text(), "The data set, a name in keras_reg.data.DATASETS."),
-    "data_source": Param("auto", checks.Text(), "Where the data comes from: for MNIST auto, cache, tfds, keras, registry or the path of a local mnist.npz / mnist.pkl.gz (the cache is $KERAS_REG_CACHE or ~/.cache/keras_reg); for the planar set 'generated' or the path of a data.mat."),
-    "train_examples": Param(None, checks.Integer(1, 10**9), "Use the first N training examples (default: all). For quick runs."),
+    "data_source": Param(
+        "auto",
+        checks.Text(),
+        "Where the data comes from: for MNIST auto, cache, tfds, keras, registry or the path of a local mnist.npz / mnist.pkl.gz (the cache is $KERAS_REG_CACHE or ~/.cache/keras_reg); for the planar set 'generated' or the path of a data.mat.",
+    ),
+    "train_examples": Param(
+        None, checks.Integer(1, 10**9), "Use the first N training examples (default: all). For quick runs."
+    ),
     "test_examples": Param(None, checks.Integer(1, 10**9), "Use the first N test examples (default: all)."),
     "optimizer": Param("sgd", checks.Choice(OPTIMIZERS), "The optimizer: sgd (plain, the paper's) or adam."),
     "learning_rate": Param(0.5, checks.POSITIVE, "The step size, > 0 (the paper: 0.5)."),
-    "schedule": Param("constant", checks.Choice(SCHEDULES), "The learning-rate schedule: constant, or step (times lr_gamma every lr_step_epochs epochs)."),
-    "lr_step_epochs": Param(10, checks.Integer(1, 10**6), "Epochs between steps of the step schedule.", lambda v: v["schedule"] == "step"),
-    "lr_gamma": Param(0.1, checks.Number(0.0, 1.0, low_open=True, expected="a factor in (0, 1]"), "Factor of the step schedule.", lambda v: v["schedule"] == "step"),
-    "weight_decay": Param(0.0, checks.NONNEGATIVE, "Decoupled weight decay of the optimizer (Keras's weight_decay: AdamW for adam); 0 for none. A penalty added to the loss is a builder's argument (alpha)."),
+    "schedule": Param(
+        "constant",
+        checks.Choice(SCHEDULES),
+        "The learning-rate schedule: constant, or step (times lr_gamma every lr_step_epochs epochs).",
+    ),
+    "lr_step_epochs": Param(
+        10, checks.Integer(1, 10**6), "Epochs between steps of the step schedule.", lambda v: v["schedule"] == "step"
+    ),
+    "lr_gamma": Param(
+        0.1,
+        checks.Number(0.0, 1.0, low_open=True, expected="a factor in (0, 1]"),
+        "Factor of the step schedule.",
+        lambda v: v["schedule"] == "step",
+    ),
+    "weight_decay": Param(
+        0.0,
+        checks.NONNEGATIVE,
+        "Decoupled weight decay of the optimizer (Keras's weight_decay: AdamW for adam); 0 for none. A penalty added to the loss is a builder's argument (alpha).",
+    ),
     "loss": Param("cross_entropy", checks.Choice(tuple(LOSSES)), "The loss, a name in keras_reg.losses.LOSSES."),
-    "metric": Param("sparse_categorical_accuracy", checks.Choice(METRICS), "The accuracy measured after each evaluation."),
+    "metric": Param(
+        "sparse_categorical_accuracy", checks.Choice(METRICS), "The accuracy measured after each evaluation."
+    ),
     "batch_size": Param(100, checks.Integer(0, 10**9), "Examples per step; 0 for full-batch gradient descent."),
     "epochs": Param(100, checks.Integer(1, 10**7), "Passes over the training set (the paper: 100)."),
-    "eval_every": Param(1, checks.Integer(1, 10**7), "Passes between evaluations (a row of history.csv and a checkpoint each); epochs must be a multiple."),
+    "eval_every": Param(
+        1,
+        checks.Integer(1, 10**7),
+        "Passes between evaluations (a row of history.csv and a checkpoint each); epochs must be a multiple.",
+    ),
     "seed": Param(0, checks.SEED, "Seed of the initialization, Dropout and data order (>= 0)."),
-    "precision": Param("float32", checks.Choice(PRECISIONS), "float32 (default): every computation in float32. mixed_bfloat16: a speed option, off by default: the hidden layers compute in bfloat16 (docs/speed.md)."),
-    "eval_dropout": Param(False, checks.Boolean(), "Measure losses and accuracies with Dropout still on (a diagnostic reading of curves; off is inference mode, what the paper's Table 2 implies)."),
+    "precision": Param(
+        "float32",
+        checks.Choice(PRECISIONS),
+        "float32 (default): every computation in float32. mixed_bfloat16: a speed option, off by default: the hidden layers compute in bfloat16 (docs/speed.md).",
+    ),
+    "eval_dropout": Param(
+        False,
+        checks.Boolean(),
+        "Measure losses and accuracies with Dropout still on (a diagnostic reading of curves; off is inference mode, what the paper's Table 2 implies).",
+    ),
 }
 _SPEC_FIELDS = tuple(FIELDS)
 
@@ -109,7 +154,11 @@ class RunSpec:
         return make_spec(**{**self.values(), **changes})
 
     def to_dict(self):
-        return {**{name: getattr(self, name) for name in _SPEC_FIELDS}, "model_args": self.builder_args, "data_args": self.dataset_args}
+        return {
+            **{name: getattr(self, name) for name in _SPEC_FIELDS},
+            "model_args": self.builder_args,
+            "data_args": self.dataset_args,
+        }
 
     def identity(self):
         """What decides the training, as a JSON string: settings that do not decide it (an argument
@@ -129,7 +178,10 @@ class RunSpec:
             if own[name] == size:
                 own[name] = None  # "all of them", however it was said
         parts = {"spec": own}
-        for key, params, values in (("model_args", builder.params, self.builder_args), ("data_args", dataset.params, self.dataset_args)):
+        for key, params, values in (
+            ("model_args", builder.params, self.builder_args),
+            ("data_args", dataset.params, self.dataset_args),
+        ):
             parts[key] = {k: (v if params[k].decides(values) else params[k].default) for k, v in values.items()}
         return json.dumps(parts, sort_keys=True)
 
@@ -155,21 +207,34 @@ def make_spec(**values):
             data_args[name] = value
         else:
             known = sorted(set(FIELDS) | set(builder.params) | set(data_set.params))
-            raise ConfigError(name, value, None, f"Unknown setting `{name}` (={value!r}) for model {model} and dataset {dataset}; the settings are {', '.join(known)}")
+            raise ConfigError(
+                name,
+                value,
+                None,
+                f"Unknown setting `{name}` (={value!r}) for model {model} and dataset {dataset}; the settings are {', '.join(known)}",
+            )
     for name, param in FIELDS.items():
         if name in own:
             own[name] = param.check(name, own[name])
     for args, params in ((model_args, builder.params), (data_args, data_set.params)):
         for name, param in params.items():
             args[name] = param.check(name, args[name]) if name in args else param.default
-    spec = RunSpec(model=model, dataset=dataset, model_args=tuple(sorted(model_args.items())), data_args=tuple(sorted(data_args.items())), **own)
+    spec = RunSpec(
+        model=model,
+        dataset=dataset,
+        model_args=tuple(sorted(model_args.items())),
+        data_args=tuple(sorted(data_args.items())),
+        **own,
+    )
     if spec.epochs % spec.eval_every:
         raise ConfigError("epochs", spec.epochs, f"a multiple of eval_every={spec.eval_every}")
     sizes = data_set.sizes(spec.dataset_args)
     if sizes is not None:
         for name, size in zip(("train_examples", "test_examples"), sizes):
             if getattr(spec, name) is not None and getattr(spec, name) > size:
-                raise ConfigError(name, getattr(spec, name), f"an integer in [1, {size}] (the examples this data set has)")
+                raise ConfigError(
+                    name, getattr(spec, name), f"an integer in [1, {size}] (the examples this data set has)"
+                )
     limit = spec.train_examples or (sizes[0] if sizes else None)
     if limit is not None and spec.batch_size > limit:
         raise ConfigError("batch_size", spec.batch_size, f"an integer in [0, train_examples={limit}] (0: full batch)")

@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_reg import files
 from keras_reg import spec as run_spec
 from keras_reg.checks import ConfigError
-from keras_reg import files
 from keras_reg.files import atomic_write
 
 __all__ = [
@@ -132,7 +132,9 @@ def read_history(run_dir):
         _check_history(history)
         return history
     except (ValueError, TypeError, OSError, csv.Error) as e:
-        raise RunDirError(f"{path} cannot be read ({e}); delete it (a checkpoint, if any, rebuilds it) or rerun with --overwrite") from e
+        raise RunDirError(
+            f"{path} cannot be read ({e}); delete it (a checkpoint, if any, rebuilds it) or rerun with --overwrite"
+        ) from e
 
 
 def _check_history(history):
@@ -164,9 +166,17 @@ def read_spec(run_dir):
         return None
     try:
         return run_spec.from_record(json.loads(path.read_text()))
-    except (ValueError, KeyError, TypeError, AttributeError, OSError) as e:  # JSONDecodeError and ConfigError are ValueErrors
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        OSError,
+    ) as e:  # JSONDecodeError and ConfigError are ValueErrors
         reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-        raise RunDirError(f"{path} is damaged or not a keras_reg run's ({reason}); delete it (an intact checkpoint.npz rebuilds it) or pass --overwrite") from e
+        raise RunDirError(
+            f"{path} is damaged or not a keras_reg run's ({reason}); delete it (an intact checkpoint.npz rebuilds it) or pass --overwrite"
+        ) from e
 
 
 def check_writable(run_dir):
@@ -237,7 +247,17 @@ def _spec_of_checkpoint(checkpoint):
 
 
 def _clear(run_dir):
-    for name in ("history.csv", CHECKPOINT, DIVERGENCE, STOPPED, "model.keras", "config.json", "weights.json", "dropout.json", "stochastic_depth.json"):
+    for name in (
+        "history.csv",
+        CHECKPOINT,
+        DIVERGENCE,
+        STOPPED,
+        "model.keras",
+        "config.json",
+        "weights.json",
+        "dropout.json",
+        "stochastic_depth.json",
+    ):
         (run_dir / name).unlink(missing_ok=True)
     shutil.rmtree(run_dir / "logs", ignore_errors=True)
 
@@ -249,7 +269,9 @@ def _load_checkpoint(path):
         int(checkpoint["epoch"]), checkpoint["history"].reshape(-1, len(HISTORY_COLUMNS))
         return checkpoint
     except Exception as e:  # written atomically, so damage came from outside: any failure to read counts
-        raise RunDirError(f"the checkpoint {path} is damaged ({type(e).__name__}); delete it to start the run again at epoch 1, or pass --overwrite") from e
+        raise RunDirError(
+            f"the checkpoint {path} is damaged ({type(e).__name__}); delete it to start the run again at epoch 1, or pass --overwrite"
+        ) from e
 
 
 def _rows(array):
@@ -301,24 +323,32 @@ def _prepare(run_dir, config, overwrite, log):
     elif checkpoint is not None:
         # Without config.json (and a checkpoint of the time before it recorded its spec) nothing
         # shows that the checkpoint belongs to this configuration, so it is not resumed.
-        log(f"{run_dir}: a checkpoint without config.json cannot be matched to this configuration; starting again at epoch 1")
+        log(
+            f"{run_dir}: a checkpoint without config.json cannot be matched to this configuration; starting again at epoch 1"
+        )
         _clear(run_dir)
         checkpoint = None
     if checkpoint is not None:
         rows = _rows(checkpoint["history"])
         try:  # the checkpoint is the truth: the history must be its rows, value for value
             history = read_history(run_dir)
-            intact = len(history["epoch"]) == len(rows) and all(np.array_equal(history[c], [r[i] for r in rows]) for i, c in enumerate(HISTORY_COLUMNS))
+            intact = len(history["epoch"]) == len(rows) and all(
+                np.array_equal(history[c], [r[i] for r in rows]) for i, c in enumerate(HISTORY_COLUMNS)
+            )
         except RunDirError:
             intact = False
         if not intact:
-            log(f"{run_dir}: history.csv is damaged, missing or differs from the checkpoint; rebuilt from the checkpoint")
+            log(
+                f"{run_dir}: history.csv is damaged, missing or differs from the checkpoint; rebuilt from the checkpoint"
+            )
             _write_history(run_dir, rows)
         return _State(rows, int(checkpoint["epoch"]), checkpoint)
     history = read_history(run_dir)
     rows = [list(r) for r in zip(*(history[c] for c in HISTORY_COLUMNS))] if len(history["epoch"]) else []
     if rows and existing is None:
-        raise RunDirError(f"{run_dir / 'history.csv'} has no config.json beside it, so nothing shows which run it records; delete it or pass --overwrite")
+        raise RunDirError(
+            f"{run_dir / 'history.csv'} has no config.json beside it, so nothing shows which run it records; delete it or pass --overwrite"
+        )
     rows = [r for r in rows if r[0] <= config.epochs]
     if rows and rows[-1][0] >= config.epochs:
         return _State(rows, config.epochs, None)  # finished (e.g. committed results)
@@ -345,9 +375,13 @@ def build_model(spec, steps_per_epoch=1):
     model = models.BUILDERS[spec.model].build(spec.builder_args, spec.seed, spec.precision)
     rate = spec.learning_rate
     if spec.schedule == "step":  # PyTorch's StepLR, in steps
-        rate = keras.optimizers.schedules.ExponentialDecay(rate, spec.lr_step_epochs * steps_per_epoch, spec.lr_gamma, staircase=True)
+        rate = keras.optimizers.schedules.ExponentialDecay(
+            rate, spec.lr_step_epochs * steps_per_epoch, spec.lr_gamma, staircase=True
+        )
     decay = {"weight_decay": spec.weight_decay} if spec.weight_decay > 0 else {}
-    optimizer = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}[spec.optimizer](learning_rate=rate, **decay)
+    optimizer = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}[spec.optimizer](
+        learning_rate=rate, **decay
+    )
     model.compile(optimizer=optimizer, loss=losses.get(spec.loss))
     return model
 
@@ -356,7 +390,9 @@ def _restore(model, checkpoint):
     model_vars, opt_vars = model.variables, model.optimizer.variables
     saved_model = [checkpoint[f"model_{i}"] for i in range(int(checkpoint["num_model"]))]
     saved_opt = [checkpoint[f"optimizer_{i}"] for i in range(int(checkpoint["num_optimizer"]))]
-    if len(saved_model) != len(model_vars) or any(tuple(a.shape) != tuple(v.shape) for a, v in zip(saved_model, model_vars)):
+    if len(saved_model) != len(model_vars) or any(
+        tuple(a.shape) != tuple(v.shape) for a, v in zip(saved_model, model_vars)
+    ):
         raise RunDirError("the checkpoint does not fit this model; pass --overwrite to start again")
     for v, value in zip(model_vars, saved_model):
         v.assign(value)
@@ -387,7 +423,10 @@ def data_digest(datasets):
 def _save_checkpoint(run_dir, model, epoch, rows, spec, data_sha256=None):
     import keras
 
-    arrays = {"epoch": np.int64(epoch), "history": np.array(rows, dtype=np.float64).reshape(len(rows), len(HISTORY_COLUMNS))}
+    arrays = {
+        "epoch": np.int64(epoch),
+        "history": np.array(rows, dtype=np.float64).reshape(len(rows), len(HISTORY_COLUMNS)),
+    }
     arrays["spec"] = np.array(json.dumps({"spec": spec.to_dict()}))  # so that a damaged config.json can be rebuilt
     arrays["backend"] = np.array(_backend())
     if data_sha256 is not None:
@@ -411,7 +450,12 @@ def _save_model(run_dir, model):
 # A history row as Keras's own fit() names its logs: the training set's as loss/accuracy, the
 # test set's as val_loss/val_accuracy, so that EarlyStopping's default monitor and TensorBoard's
 # train/validation charts work as they do with fit().
-KERAS_LOGS = {"train_loss": "loss", "train_accuracy": "accuracy", "test_loss": "val_loss", "test_accuracy": "val_accuracy"}
+KERAS_LOGS = {
+    "train_loss": "loss",
+    "train_accuracy": "accuracy",
+    "test_loss": "val_loss",
+    "test_accuracy": "val_accuracy",
+}
 
 
 def epoch_logs(row):
@@ -448,7 +492,9 @@ def _callbacks(run_dir, model, extra, log, hparams):
     try:
         import tensorflow  # noqa: F401  (TensorBoard's event files are written with tf.summary)
 
-        callbacks.append(_KerasNamesOnly(keras.callbacks.TensorBoard(log_dir=str(Path(run_dir) / "logs"), write_graph=False)))
+        callbacks.append(
+            _KerasNamesOnly(keras.callbacks.TensorBoard(log_dir=str(Path(run_dir) / "logs"), write_graph=False))
+        )
         _write_hparams(Path(run_dir) / "logs", hparams)
     except ImportError:
         log("TensorFlow is not installed: no TensorBoard logs for this run")
@@ -522,7 +568,10 @@ class _Run:
         try:  # held until release(): a second process refused at once, before any data is loaded
             self.lock = files.acquire_lock(self.run_dir / LOCK)
         except files.Locked as e:
-            raise RunLockedError(f"{self.run_dir} is in use by process {e.holder or '(unknown)'}, which is training there; wait for it to finish or choose another directory", e.holder) from None
+            raise RunLockedError(
+                f"{self.run_dir} is in use by process {e.holder or '(unknown)'}, which is training there; wait for it to finish or choose another directory",
+                e.holder,
+            ) from None
         try:
             self.state = _prepare(self.run_dir, self.config, overwrite, log)
         except BaseException:
@@ -534,7 +583,9 @@ class _Run:
             log(f"{self.run_dir}: already finished ({self.config.epochs} epochs)")
         elif (self.run_dir / STOPPED).exists():
             self.finished = True
-            log(f"{self.run_dir}: stopped early by a callback after epoch {self.state.start_epoch} ({STOPPED}); delete that file to train on, or pass --overwrite to start again")
+            log(
+                f"{self.run_dir}: stopped early by a callback after epoch {self.state.start_epoch} ({STOPPED}); delete that file to train on, or pass --overwrite to start again"
+            )
 
     def release(self):
         files.release_lock(self.lock)
@@ -544,7 +595,14 @@ class _Run:
         rows = self.state.rows
         final = dict(zip(HISTORY_COLUMNS, rows[-1])) if rows else {}
         stopped = (self.run_dir / STOPPED).exists()
-        return {"run_dir": str(self.run_dir), "epochs": int(rows[-1][0]) if rows else 0, "resumed_from": self.state.start_epoch, "trained": trained, "stopped": stopped, "final": final}
+        return {
+            "run_dir": str(self.run_dir),
+            "epochs": int(rows[-1][0]) if rows else 0,
+            "resumed_from": self.state.start_epoch,
+            "trained": trained,
+            "stopped": stopped,
+            "final": final,
+        }
 
     def build(self, x_train):
         """The run's model, built under its seed (:meth:`begin` restores its checkpoint)."""
@@ -554,7 +612,11 @@ class _Run:
         self.model = build_model(self.config, len(x_train) // self.batch_size(len(x_train)))
         wanted, given = tuple(self.model.input_shape[1:]), tuple(x_train.shape[1:])
         if wanted != given:
-            raise ConfigError("dataset", self.config.dataset, f"a data set of inputs {wanted} for model {self.config.model} (it gives {given})")
+            raise ConfigError(
+                "dataset",
+                self.config.dataset,
+                f"a data set of inputs {wanted} for model {self.config.model} (it gives {given})",
+            )
         return self.model
 
     def batch_size(self, num_examples):
@@ -566,7 +628,11 @@ class _Run:
         self.data_sha256 = data_digest(datasets)
         self.meta["data"] = {"sha256": self.data_sha256, "source": self.config.data_source}
         checkpoint = self.state.checkpoint
-        if checkpoint is not None and "data_sha256" in checkpoint and str(checkpoint["data_sha256"]) != self.data_sha256:
+        if (
+            checkpoint is not None
+            and "data_sha256" in checkpoint
+            and str(checkpoint["data_sha256"]) != self.data_sha256
+        ):
             raise RunDirError(
                 f"{self.run_dir} was trained on other data than this run is given (sha256 {str(checkpoint['data_sha256'])[:12]}... "
                 f"there, {self.data_sha256[:12]}... here: another copy or order of the data set); give it the data it "
@@ -577,7 +643,9 @@ class _Run:
         if self.state.checkpoint is not None:
             _restore(self.model, self.state.checkpoint)
             self.log(f"{self.run_dir}: resuming after epoch {self.state.start_epoch}")
-        _write_json(self.run_dir / "config.json", {"spec": self.config.to_dict(), **self.meta, "environment": _environment()})
+        _write_json(
+            self.run_dir / "config.json", {"spec": self.config.to_dict(), **self.meta, "environment": _environment()}
+        )
         (self.run_dir / DIVERGENCE).unlink(missing_ok=True)
         self.model.stop_training = False
         self.user_callbacks = [type(c).__name__ for c in callbacks]
@@ -604,23 +672,33 @@ class _Run:
     def check_steps(self, epoch, result):
         """Raises DivergenceError (and writes divergence.json) if the epoch's steps diverged."""
         if result.diverged_at is not None:
-            raise _divergence(self.run_dir, self.config, epoch, result.diverged_at, "the minibatch loss became NaN or infinite")
+            raise _divergence(
+                self.run_dir, self.config, epoch, result.diverged_at, "the minibatch loss became NaN or infinite"
+            )
 
     def end_epoch(self, epoch, result, train, test, penalty, seconds):
         """Records the epoch (checkpoint, history, callbacks, progress line); raises DivergenceError
         if a loss after it is NaN or infinite."""
         row = [epoch, *train, *test, penalty, result.step_loss, seconds]
         if not all(math.isfinite(v) for v in row):
-            raise _divergence(self.run_dir, self.config, epoch, result.steps, "the loss after the epoch is NaN or infinite")
+            raise _divergence(
+                self.run_dir, self.config, epoch, result.steps, "the loss after the epoch is NaN or infinite"
+            )
         self.state.rows.append(row)
         _save_checkpoint(self.run_dir, self.model, epoch, self.state.rows, self.config, self.data_sha256)
         _write_history(self.run_dir, self.state.rows)
         self.callbacks.on_epoch_end(epoch - 1, epoch_logs(row))
         self.log(_progress(self.config, row))
         if getattr(self.model, "stop_training", False):
-            self.stopped = {"epoch": int(epoch), "reason": "a callback set model.stop_training", "callbacks": self.user_callbacks}
+            self.stopped = {
+                "epoch": int(epoch),
+                "reason": "a callback set model.stop_training",
+                "callbacks": self.user_callbacks,
+            }
             _write_json(self.run_dir / STOPPED, self.stopped)
-            self.log(f"{self.run_dir}: a callback ({', '.join(self.user_callbacks)}) stopped the run after epoch {epoch} of {self.config.epochs}")
+            self.log(
+                f"{self.run_dir}: a callback ({', '.join(self.user_callbacks)}) stopped the run after epoch {epoch} of {self.config.epochs}"
+            )
         return self.stopped is None
 
     def finish(self, test=None):
@@ -700,7 +778,9 @@ def _train(run, datasets, callbacks):
     from keras_reg import engine
 
     model = run.build(x_train)
-    trainer = engine.make_engine(model, run.batch_size(len(x_train)), metric=run.config.metric, eval_training=run.config.eval_dropout)
+    trainer = engine.make_engine(
+        model, run.batch_size(len(x_train)), metric=run.config.metric, eval_training=run.config.eval_dropout
+    )
     run.begin(callbacks)
     x, y = trainer.put(x_train, y_train)
     xt, yt = trainer.put(x_test, y_test)
@@ -736,7 +816,10 @@ def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None, m
         raise ValueError("train_seed_stack trains configurations that differ only in their seed")
     labels = [str(d) for d in run_dirs] if labels is None else labels
     metas = [None] * len(configs) if metas is None else metas
-    runs = [_Run(c, d, False, lambda line, label=label: log(f"{label} | {line}"), m) for c, d, label, m in zip(configs, run_dirs, labels, metas)]
+    runs = [
+        _Run(c, d, False, lambda line, label=label: log(f"{label} | {line}"), m)
+        for c, d, label, m in zip(configs, run_dirs, labels, metas)
+    ]
     try:
         stats = {id(run): run.stats(False) for run in runs if run.finished}
         waiting = [run for run in runs if not run.finished]
@@ -762,7 +845,9 @@ def _train_together(runs, datasets, failures):
     from keras_reg import engine
 
     (x_train, y_train), (x_test, y_test) = datasets
-    stack = engine.SeedStack([run.build(x_train) for run in runs], runs[0].batch_size(len(x_train)), metric=runs[0].config.metric)
+    stack = engine.SeedStack(
+        [run.build(x_train) for run in runs], runs[0].batch_size(len(x_train)), metric=runs[0].config.metric
+    )
     for run in runs:
         run.check_data(datasets)
         run.begin()

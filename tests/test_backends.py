@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-needs_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed (pip install -e '.[test]' installs it)")
+needs_jax = pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None, reason="jax is not installed (pip install -e '.[test]' installs it)"
+)
 LIBRARY_TESTS = ["test_regularizers.py", "test_layers.py", "test_models.py", "test_losses.py", "test_engine.py"]
 
 
@@ -17,8 +19,19 @@ LIBRARY_TESTS = ["test_regularizers.py", "test_layers.py", "test_models.py", "te
 @pytest.mark.skipif(os.environ.get("KERAS_BACKEND") == "jax", reason="already running on JAX")
 def test_library_tests_pass_on_the_jax_backend():
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *[str(ROOT / "tests" / t) for t in LIBRARY_TESTS]],
-        capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": "jax"}, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *[str(ROOT / "tests" / t) for t in LIBRARY_TESTS],
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout.strip().splitlines()[-1]
@@ -62,12 +75,13 @@ print('trained without tensorflow')
 def test_jax_backend_trains_without_tensorflow(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", NO_TENSORFLOW, str(tmp_path / "run")],
-        capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": "jax"},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("trained without tensorflow")
     assert (tmp_path / "run" / "history.csv").exists() and (tmp_path / "run" / "model.keras").exists()
-
 
 
 def test_layers_regularizers_and_models_use_only_keras():
@@ -75,8 +89,12 @@ def test_layers_regularizers_and_models_use_only_keras():
 
     for module in ("regularizers", "layers", "models", "losses"):
         tree = ast.parse((ROOT / "keras_reg" / f"{module}.py").read_text())
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-        imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        imported = {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        imported |= {
+            node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+        }
         assert not imported & {"tensorflow", "jax", "torch"}, (module, imported)
 
 
@@ -181,7 +199,9 @@ print('seed stacks equal separate runs')
 def test_seed_stacks_train_the_runs_of_separate_processes_resume_and_diverge_alone(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", SEED_STACKS, str(tmp_path)],
-        capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": "jax"},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("seed stacks equal separate runs")

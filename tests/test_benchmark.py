@@ -16,7 +16,9 @@ def test_epoch_flops_are_the_issues_figures_for_the_paper_mlp():
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_matrix_products_epoch_runs_on_the_current_backend(dtype):
-    seconds = benchmark.matrix_products_epoch(units=(16, 8, 4), batch=10, train_examples=50, eval_examples=40, eval_batch=20, repeats=2, dtype=dtype)
+    seconds = benchmark.matrix_products_epoch(
+        units=(16, 8, 4), batch=10, train_examples=50, eval_examples=40, eval_batch=20, repeats=2, dtype=dtype
+    )
     assert math.isfinite(seconds) and seconds > 0
 
 
@@ -27,7 +29,10 @@ def test_matmul_throughput_in_bfloat16():
 def test_run_refuses_configs_of_two_precisions():
     from keras_reg import experiments
 
-    configs = {"standard": experiments.EXPERIMENTS["paper"].spec("standard"), "l2": experiments.EXPERIMENTS["paper"].spec("l2", precision="mixed_bfloat16")}
+    configs = {
+        "standard": experiments.EXPERIMENTS["paper"].spec("standard"),
+        "l2": experiments.EXPERIMENTS["paper"].spec("l2", precision="mixed_bfloat16"),
+    }
     with pytest.raises(ValueError, match="one precision"):
         benchmark.run(configs, datasets=None)
 
@@ -39,15 +44,34 @@ def test_table_states_cases_ceiling_and_projection():
         "epoch_flops": {"train": 3.7e11, "eval": 1.8e11},
         "epochs_timed": 5,
         "matrix_products_epoch": {"seconds": 3.0, "fraction_of_limit": 0.9},
-        "cases": {"standard": {"plain_seconds": 9.0, "trainer_seconds": 3.6, "speedup": 2.5, "trainer_gflops": 152.8, "fraction_of_limit": 0.76}},
+        "cases": {
+            "standard": {
+                "plain_seconds": 9.0,
+                "trainer_seconds": 3.6,
+                "speedup": 2.5,
+                "trainer_gflops": 152.8,
+                "fraction_of_limit": 0.76,
+            }
+        },
         "projected_reproduction_seconds": 360.0,
     }
     text = benchmark.table(results)
     assert "| standard | 9.00 | 3.60 | 2.50x | 152.8 | 76% |" in text
-    assert "3.00 s, 90% of the limit" in text and "the 1 case(s) timed here (100 epochs each), one after another: 6.0 minutes" in text
+    assert (
+        "3.00 s, 90% of the limit" in text
+        and "the 1 case(s) timed here (100 epochs each), one after another: 6.0 minutes" in text
+    )
     assert "Side by side" not in text  # one process (JSON from before it was recorded, or a GPU)
-    results["side_by_side"] = {"workers": 2, "epoch_seconds": {"standard": 4.5}, "projected_reproduction_seconds": 450.0, "fraction_of_limit": 0.81}
-    assert "(2 processes; s/epoch with the other runs beside: standard 4.50): projected 7.5 minutes, the whole machine at 81%" in benchmark.table(results)
+    results["side_by_side"] = {
+        "workers": 2,
+        "epoch_seconds": {"standard": 4.5},
+        "projected_reproduction_seconds": 450.0,
+        "fraction_of_limit": 0.81,
+    }
+    assert (
+        "(2 processes; s/epoch with the other runs beside: standard 4.50): projected 7.5 minutes, the whole machine at 81%"
+        in benchmark.table(results)
+    )
     assert "trainer precision float32" in text and "2048^3 float32" in text  # JSON from before they were recorded
     results.update(precision="mixed_bfloat16", matmul={"size": 1024, "dtype": "bfloat16"})
     text = benchmark.table(results)

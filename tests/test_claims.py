@@ -46,7 +46,9 @@ def test_the_stochastic_depth_check_on_a_report_cnn():
     (layer,) = check["layers"]
     assert layer["name"] == "sd1" and layer["survival_probability"] == 0.8
     # kept fraction: binomial(300, 0.8) / 300; 4 standard errors
-    assert abs(layer["kept_fraction"] - 0.8) < 4 * math.sqrt(0.16 / 300) and layer["kept_fraction_standard_error"] == pytest.approx(math.sqrt(0.16 / 300))
+    assert abs(layer["kept_fraction"] - 0.8) < 4 * math.sqrt(0.16 / 300) and layer[
+        "kept_fraction_standard_error"
+    ] == pytest.approx(math.sqrt(0.16 / 300))
     assert layer["max_abs_difference_inference_vs_formula"] < 1e-5
     assert abs(layer["max_relative_difference_inference_vs_draw_average"] - abs(layer["kept_fraction"] - 0.8)) < 1e-5
     assert 0 <= check["max_abs_difference_probabilities_inference_vs_expectation"] < 1

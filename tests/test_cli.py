@@ -26,10 +26,28 @@ def _flags(argv, define=cli.define_train_flags, program="train.py"):
 
 
 def test_flags_round_trip_into_the_spec():
-    fv = _flags(["--regularizer=l1", "--alpha=0.001", "--keep_prob=0.8", "--learning_rate=0.25", "--batch_size=50",
-                 "--epochs=7", "--seed=3", "--train_examples=1000", "--test_examples=500", "--protocol=textbook",
-                 "--loss=binary_per_class", "--initializer=tf1_truncated_normal", "--l2_form=full", "--data_source=cache",
-                 "--precision=mixed_bfloat16", "--train_split=tf1", "--penalize_biases", "--eval_dropout"])
+    fv = _flags(
+        [
+            "--regularizer=l1",
+            "--alpha=0.001",
+            "--keep_prob=0.8",
+            "--learning_rate=0.25",
+            "--batch_size=50",
+            "--epochs=7",
+            "--seed=3",
+            "--train_examples=1000",
+            "--test_examples=500",
+            "--protocol=textbook",
+            "--loss=binary_per_class",
+            "--initializer=tf1_truncated_normal",
+            "--l2_form=full",
+            "--data_source=cache",
+            "--precision=mixed_bfloat16",
+            "--train_split=tf1",
+            "--penalize_biases",
+            "--eval_dropout",
+        ]
+    )
     experiment, case, protocol, run = cli.train_spec(fv)
     assert (experiment.name, case, protocol) == ("paper", "standard", "textbook")
     assert run == spec.make_spec(
@@ -145,12 +163,19 @@ def test_reproduce_and_fidelity_refuse_bad_lists(capsys):
     assert len(lines) == 4 and all(": error: " in line for line in lines)
 
 
-@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow", reason="the refusal is of other backends")
-@pytest.mark.parametrize("define, run, program", [
-    (cli.define_reproduce_flags, cli.run_reproduce, "reproduce_paper.py"),
-    (cli.define_fidelity_flags, cli.run_fidelity, "fidelity.py"),
-])
-def test_vectorized_seeds_need_the_jax_backend_and_are_refused_before_data_is_loaded(define, run, program, tmp_path, capsys, monkeypatch):
+@pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow", reason="the refusal is of other backends"
+)
+@pytest.mark.parametrize(
+    "define, run, program",
+    [
+        (cli.define_reproduce_flags, cli.run_reproduce, "reproduce_paper.py"),
+        (cli.define_fidelity_flags, cli.run_fidelity, "fidelity.py"),
+    ],
+)
+def test_vectorized_seeds_need_the_jax_backend_and_are_refused_before_data_is_loaded(
+    define, run, program, tmp_path, capsys, monkeypatch
+):
     from keras_reg import data
 
     monkeypatch.setattr(data, "load_mnist", lambda *a, **k: pytest.fail("data was loaded"))
@@ -167,7 +192,9 @@ def test_vectorized_seeds_need_the_jax_backend_and_are_refused_before_data_is_lo
 
 def _script(name, *args, env=None, **kwargs):
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, str(SCRIPTS / name), *args], capture_output=True, text=True, env=full_env, **kwargs)
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / name), *args], capture_output=True, text=True, env=full_env, **kwargs
+    )
 
 
 def test_train_script_bad_flag_exits_2_with_one_line_and_no_traceback():
@@ -186,10 +213,18 @@ def test_train_script_data_errors_end_to_end(tmp_path):
     (cache / "mnist.npz.sha256").write_text("0" * 64 + "  mnist.npz\n")
     corrupted = _script("train.py", "--data_source=cache", *common, env={"KERAS_REG_CACHE": str(cache)})
     assert corrupted.returncode == 4 and "Traceback" not in corrupted.stderr
-    assert "damaged" in corrupted.stderr and corrupted.stderr.strip().splitlines()[-1].startswith("train.py: error: could not get MNIST")
+    assert "damaged" in corrupted.stderr and corrupted.stderr.strip().splitlines()[-1].startswith(
+        "train.py: error: could not get MNIST"
+    )
 
     not_mnist = tmp_path / "mnist.npz"
-    np.savez(not_mnist, x_train=np.zeros((5, 28, 28), np.uint8), y_train=np.zeros(5), x_test=np.zeros((5, 28, 28), np.uint8), y_test=np.zeros(5))
+    np.savez(
+        not_mnist,
+        x_train=np.zeros((5, 28, 28), np.uint8),
+        y_train=np.zeros(5),
+        x_test=np.zeros((5, 28, 28), np.uint8),
+        y_test=np.zeros(5),
+    )
     wrong = _script("train.py", f"--data_source={not_mnist}", *common)
     assert wrong.returncode == 4 and wrong.stderr.count("\n") == 1 and "not MNIST" in wrong.stderr
 
@@ -204,9 +239,14 @@ def test_train_script_data_errors_end_to_end(tmp_path):
     start = time.monotonic()
     unreachable = subprocess.run(
         [sys.executable, "-c", code, str(SCRIPTS / "train.py"), "--data_source=keras", *common],
-        capture_output=True, text=True, env={**os.environ, "KERAS_HOME": str(tmp_path / "keras_home")}, cwd=SCRIPTS,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_HOME": str(tmp_path / "keras_home")},
+        cwd=SCRIPTS,
     )
-    assert unreachable.returncode == 4 and "cannot reach" in unreachable.stderr and "Traceback" not in unreachable.stderr
+    assert (
+        unreachable.returncode == 4 and "cannot reach" in unreachable.stderr and "Traceback" not in unreachable.stderr
+    )
     assert time.monotonic() - start < 60  # no hang: refused at once (the bound only catches a hang)
 
 
@@ -218,7 +258,11 @@ def test_train_script_killed_mid_run_resumes_to_the_uninterrupted_history(tmp_pa
     assert whole.returncode == 0, whole.stderr[-2000:]
 
     cut_dir = tmp_path / "cut"
-    process = subprocess.Popen([sys.executable, str(SCRIPTS / "train.py"), *args, f"--out_dir={cut_dir}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "train.py"), *args, f"--out_dir={cut_dir}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while len(training.read_history(cut_dir)["epoch"]) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -243,24 +287,50 @@ def test_flagfile_and_help(tmp_path):
     # absl's or TensorFlow's; the error of a bad flag names the program as it was called.
     result = _script("train.py", "--help")
     assert result.stderr == "", result.stderr[-2000:]  # (absl exits 1 after help)
-    for name in ("--regularizer", "--alpha", "--keep_prob", "--learning_rate", "--batch_size", "--epochs", "--seed",
-                 "--out_dir", "--train_examples", "--test_examples", "--protocol", "--loss", "--initializer"):
+    for name in (
+        "--regularizer",
+        "--alpha",
+        "--keep_prob",
+        "--learning_rate",
+        "--batch_size",
+        "--epochs",
+        "--seed",
+        "--out_dir",
+        "--train_examples",
+        "--test_examples",
+        "--protocol",
+        "--loss",
+        "--initializer",
+    ):
         assert name in result.stdout, name
     assert "else 0.0005)" in result.stdout and "--logtostderr" not in result.stdout
     assert _script("train.py", "--alpha=-1").stderr.startswith("train.py: error: ")
 
 
-@pytest.mark.parametrize("backend", [
-    "tensorflow",
-    pytest.param("jax", marks=pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")),
-])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "tensorflow",
+        pytest.param(
+            "jax", marks=pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+        ),
+    ],
+)
 def test_train_script_divergence_exits_3_and_keeps_the_reason(backend, tmp_path, real_mnist_cache):
     # On either backend, the one line is all of standard error: no start-up log lines of
     # TensorFlow (which Keras imports on JAX too, to seed it) or of JAX.
     run = tmp_path / "run"
-    result = _script("train.py", "--regularizer=l2", "--learning_rate=1e10", "--epochs=2", "--train_examples=300",
-                     "--test_examples=100", "--data_source=cache", f"--out_dir={run}",
-                     env={"KERAS_BACKEND": backend, "KERAS_REG_CACHE": str(real_mnist_cache)})
+    result = _script(
+        "train.py",
+        "--regularizer=l2",
+        "--learning_rate=1e10",
+        "--epochs=2",
+        "--train_examples=300",
+        "--test_examples=100",
+        "--data_source=cache",
+        f"--out_dir={run}",
+        env={"KERAS_BACKEND": backend, "KERAS_REG_CACHE": str(real_mnist_cache)},
+    )
     assert result.returncode == 3 and result.stderr.count("\n") == 1, result.stderr[-2000:]
     assert "diverged at epoch 1" in result.stderr and "--learning_rate" in result.stderr
     assert (run / "divergence.json").exists()

@@ -356,11 +356,34 @@ def test_the_planar_experiment_runs_on_a_users_data_mat(tmp_path):
 
     arrays = _planar_mat(tmp_path / "data.mat")
     script = Path(__file__).resolve().parents[1] / "scripts" / "train.py"
-    result = subprocess.run([sys.executable, str(script), "--experiment=planar", "--case=l2", "--epochs=1000", f"--data_source={tmp_path / 'data.mat'}", f"--out_dir={tmp_path / 'run'}"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--experiment=planar",
+            "--case=l2",
+            "--epochs=1000",
+            f"--data_source={tmp_path / 'data.mat'}",
+            f"--out_dir={tmp_path / 'run'}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     spec = training.read_spec(tmp_path / "run")
     (x, y), _ = training.load_data(spec)
     assert spec.data_source.endswith("data.mat") and np.allclose(x, arrays["X"])
     (tmp_path / "bad.mat").write_bytes(b"garbage")
-    bad = subprocess.run([sys.executable, str(script), "--experiment=planar", "--epochs=1000", f"--data_source={tmp_path / 'bad.mat'}", f"--out_dir={tmp_path / 'bad'}"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--experiment=planar",
+            "--epochs=1000",
+            f"--data_source={tmp_path / 'bad.mat'}",
+            f"--out_dir={tmp_path / 'bad'}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 4 and bad.stderr.count("\n") == 1 and "not a readable MATLAB file" in bad.stderr

@@ -53,7 +53,9 @@ def test_mixed_bfloat16_epoch_equals_keras_train_on_batch_of_the_same_model(regu
     x, y = _data()
     order = np.random.default_rng(1).permutation(len(x)).astype(np.int32)
     fast, reference = _compiled(regularizer, dtype="mixed_bfloat16"), _compiled(regularizer, dtype="mixed_bfloat16")
-    assert fast.get_layer("hidden_1").compute_dtype == "bfloat16" and fast.get_layer("softmax").compute_dtype == "float32"
+    assert (
+        fast.get_layer("hidden_1").compute_dtype == "bfloat16" and fast.get_layer("softmax").compute_dtype == "float32"
+    )
     trainer = engine.make_engine(fast, batch_size=40)
     result = trainer.train_epoch(*trainer.put(x, y), order)
     for step in range(len(x) // 40):
@@ -98,7 +100,9 @@ def test_evaluate_matches_numpy_on_the_model_outputs():
 def test_penalty_is_the_sum_of_the_regularizers():
     model = _compiled("l1", alpha=0.003)
     trainer = engine.make_engine(model, batch_size=40)
-    expected = sum(0.003 * np.abs(w).sum() for w in (model.get_layer(n).kernel.numpy() for n in ("hidden_1", "hidden_2", "logits")))
+    expected = sum(
+        0.003 * np.abs(w).sum() for w in (model.get_layer(n).kernel.numpy() for n in ("hidden_1", "hidden_2", "logits"))
+    )
     assert trainer.penalty() == pytest.approx(expected, rel=1e-5)
 
 
@@ -199,7 +203,9 @@ def test_other_optimizers_and_regularizers_take_the_generic_path_and_agree_with_
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
 
 
-needs_jax_backend = pytest.mark.skipif(keras.backend.backend() != "jax", reason="SeedStack vectorizes with jax.vmap (run on JAX by test_backends.py)")
+needs_jax_backend = pytest.mark.skipif(
+    keras.backend.backend() != "jax", reason="SeedStack vectorizes with jax.vmap (run on JAX by test_backends.py)"
+)
 
 
 def _seeded(regularizer, seed, lr=0.1):
@@ -225,7 +231,11 @@ def test_a_seed_stack_trains_each_model_as_its_own_engine_would(regularizer):
         for model, order, result, evaluation in zip(separate, orders, results, evaluations):
             alone = engine.make_engine(model, batch_size=40)
             expected = alone.train_epoch(*data, order)
-            assert (result.step_loss, result.steps, result.diverged_at) == (expected.step_loss, expected.steps, expected.diverged_at)
+            assert (result.step_loss, result.steps, result.diverged_at) == (
+                expected.step_loss,
+                expected.steps,
+                expected.diverged_at,
+            )
             assert evaluation == alone.evaluate(*data)
     for a, b in zip(stacked, separate):
         for u, v in zip(a.variables, b.variables):  # the Dropout generators' states included

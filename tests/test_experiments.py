@@ -15,7 +15,13 @@ def test_the_paper_cases_differ_only_in_the_regularizer_and_follow_the_paper():
     for run in runs.values():
         assert {k for k, v in run.values().items() if base[k] != v} <= {"regularizer"}
     r = runs["l2"]
-    assert (r.learning_rate, r.epochs, r.builder_args["alpha"], runs["dropout"].builder_args["keep_prob"], r.optimizer) == (0.5, 100, 0.0005, 0.5, "sgd")
+    assert (
+        r.learning_rate,
+        r.epochs,
+        r.builder_args["alpha"],
+        runs["dropout"].builder_args["keep_prob"],
+        r.optimizer,
+    ) == (0.5, 100, 0.0005, 0.5, "sgd")
 
 
 def test_the_default_protocol_is_the_tf1_lesson_code_and_others_are_named():
@@ -23,7 +29,12 @@ def test_the_default_protocol_is_the_tf1_lesson_code_and_others_are_named():
     assert (r.loss, r.batch_size, r.dataset_args["train_split"], r.builder_args["penalize_biases"], r.builder_args["initializer"]) == (
         "double_softmax", 64, "tf1", True, "tf1_truncated_normal")  # fmt: skip
     old = EXPERIMENTS["paper"].spec("l2", protocol="tf1_init")
-    assert (old.loss, old.batch_size, old.dataset_args["train_split"], old.builder_args["penalize_biases"]) == ("cross_entropy", 100, "full", False)
+    assert (old.loss, old.batch_size, old.dataset_args["train_split"], old.builder_args["penalize_biases"]) == (
+        "cross_entropy",
+        100,
+        "full",
+        False,
+    )
     with pytest.raises(ConfigError, match="`protocol`"):
         EXPERIMENTS["paper"].spec("l2", protocol="tf2")
 
@@ -35,7 +46,11 @@ def test_the_fitted_protocol_changes_only_l1s_alpha_and_dropouts_keep_probabilit
         assert fitted[case].identity() == paper_exp.spec(case).identity()
     assert experiments.FITTED["l1"].keys() == {"alpha"} and experiments.FITTED["dropout"].keys() == {"keep_prob"}
     for case in ("l1", "dropout"):
-        assert fitted[case].identity() == paper_exp.spec(case, **experiments.FITTED[case]).identity() != paper_exp.spec(case).identity()
+        assert (
+            fitted[case].identity()
+            == paper_exp.spec(case, **experiments.FITTED[case]).identity()
+            != paper_exp.spec(case).identity()
+        )
     # A setting given by the user still wins over the protocol's per-case value.
     assert paper_exp.spec("l1", protocol="fitted", alpha=0.001).builder_args["alpha"] == 0.001
     # A sweep varies those very settings, so it does not offer the protocol that fits them.
@@ -98,5 +113,11 @@ def test_a_sweep_is_its_values_as_cases_and_its_off_value_is_the_standard_networ
                 spec = experiment.spec(sweep.case(value))
                 assert (spec.builder_args["regularizer"], spec.builder_args[sweep.param]) == (sweep.regularizer, value)
     # the sweep's point at the paper's value is the paper's case (evaluated every 20 epochs)
-    assert EXPERIMENTS["sweep_l1"].spec("l1_alpha_0.0005").identity() == EXPERIMENTS["paper"].spec("l1", eval_every=20).identity()
-    assert EXPERIMENTS["sweep_keep"].spec("dropout_keep_prob_0.5").identity() == EXPERIMENTS["paper"].spec("dropout", eval_every=20).identity()
+    assert (
+        EXPERIMENTS["sweep_l1"].spec("l1_alpha_0.0005").identity()
+        == EXPERIMENTS["paper"].spec("l1", eval_every=20).identity()
+    )
+    assert (
+        EXPERIMENTS["sweep_keep"].spec("dropout_keep_prob_0.5").identity()
+        == EXPERIMENTS["paper"].spec("dropout", eval_every=20).identity()
+    )

@@ -48,7 +48,11 @@ def _damage(path, fault):
 
 
 def _digest(run_dir):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(run_dir.iterdir()) if p.is_file() and p.name != ".lock"}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(run_dir.iterdir())
+        if p.is_file() and p.name != ".lock"
+    }
 
 
 def _one_line_or_ok(status, err, program):
@@ -72,7 +76,16 @@ def _flags_for(out_dir, epochs, case):
 
     fv = flags.FlagValues()
     cli.define_train_flags(fv)
-    fv(["train.py", "--experiment=planar", f"--case={case}", f"--epochs={epochs}", "--eval_every=500", f"--out_dir={out_dir}"])
+    fv(
+        [
+            "train.py",
+            "--experiment=planar",
+            f"--case={case}",
+            f"--epochs={epochs}",
+            "--eval_every=500",
+            f"--out_dir={out_dir}",
+        ]
+    )
     return fv
 
 
@@ -105,7 +118,13 @@ def test_every_damaged_file_is_rebuilt_or_refused_in_one_line(template, tmp_path
 
 def test_a_damaged_config_json_is_one_line_from_the_script_not_a_traceback(tmp_path):
     run_dir = tmp_path / "run"
-    args = [str(SCRIPTS / "train.py"), "--experiment=planar", "--epochs=500", "--eval_every=500", f"--out_dir={run_dir}"]
+    args = [
+        str(SCRIPTS / "train.py"),
+        "--experiment=planar",
+        "--epochs=500",
+        "--eval_every=500",
+        f"--out_dir={run_dir}",
+    ]
     assert subprocess.run([sys.executable, *args], capture_output=True).returncode == 0
     (run_dir / "checkpoint.npz").unlink()  # as in a committed run directory: no checkpoint to rebuild from
     (run_dir / "config.json").write_text("{not json")
@@ -132,7 +151,15 @@ def test_a_run_directory_in_use_is_refused_at_once_naming_the_holder(tmp_path, m
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     path = tmp_path / ".lock"
-    holder = subprocess.Popen([sys.executable, "-c", f"from keras_reg import files; import time; files.acquire_lock({str(path)!r}); print('held', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from keras_reg import files; import time; files.acquire_lock({str(path)!r}); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "held"
     with pytest.raises(files.Locked) as info:
         files.acquire_lock(path)
@@ -143,8 +170,20 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
 
 
 def test_two_grids_into_one_folder_share_the_runs_and_train_each_once(tmp_path):
-    args = [str(SCRIPTS / "run_experiment.py"), "--experiment=planar", "--seeds=0,1", "--epochs=3000", "--eval_every=500", f"--out_dir={tmp_path}", "--workers=1", "--train_only"]
-    first, second = (subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2))
+    args = [
+        str(SCRIPTS / "run_experiment.py"),
+        "--experiment=planar",
+        "--seeds=0,1",
+        "--epochs=3000",
+        "--eval_every=500",
+        f"--out_dir={tmp_path}",
+        "--workers=1",
+        "--train_only",
+    ]
+    first, second = (
+        subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    )
     outputs = [p.communicate(timeout=600) for p in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], [o[1][-2000:] for o in outputs]
     logs = "".join(o[0] for o in outputs)
@@ -160,13 +199,27 @@ def test_the_workers_of_a_killed_grid_stop_and_free_their_runs(tmp_path):
     import signal
     import time
 
-    args = [str(SCRIPTS / "run_experiment.py"), "--experiment=planar", "--cases=none,l2", "--seeds=0", "--epochs=3000000", "--eval_every=1000", f"--out_dir={tmp_path}", "--workers=2", "--train_only"]
-    grid = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    args = [
+        str(SCRIPTS / "run_experiment.py"),
+        "--experiment=planar",
+        "--cases=none,l2",
+        "--seeds=0",
+        "--epochs=3000000",
+        "--eval_every=1000",
+        f"--out_dir={tmp_path}",
+        "--workers=2",
+        "--train_only",
+    ]
+    grid = subprocess.Popen(
+        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 240
         histories = [tmp_path / "runs" / case / "seed_0" / "history.csv" for case in ("none", "l2")]
         while not all(h.exists() for h in histories):  # both workers are training
-            assert time.monotonic() < deadline and grid.poll() is None, grid.stdout.read() if grid.poll() is not None else "no history after 240 s"
+            assert time.monotonic() < deadline and grid.poll() is None, (
+                grid.stdout.read() if grid.poll() is not None else "no history after 240 s"
+            )
             time.sleep(0.5)
         grid.kill()  # the grid's process only, as a scheduler or the OOM killer would
         grid.wait()

@@ -27,4 +27,9 @@ def test_l1_reaches_an_axis_at_a_finite_alpha_and_l2_never_does():
 
 
 def test_the_figures_are_drawn(tmp_path):
-    assert {p.name for p in geometry.draw(tmp_path, alphas=np.linspace(0, 2, 9))} == {"fig1_l1.png", "fig1_l1.pdf", "fig2_l2.png", "fig2_l2.pdf"}
+    assert {p.name for p in geometry.draw(tmp_path, alphas=np.linspace(0, 2, 9))} == {
+        "fig1_l1.png",
+        "fig1_l1.pdf",
+        "fig2_l2.png",
+        "fig2_l2.pdf",
+    }

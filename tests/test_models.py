@@ -54,19 +54,37 @@ def test_paper_mlp_input_dropout_is_a_first_layer_of_its_own_keep_probability():
 
 def test_paper_mlp_dropout_l2_keeps_the_l2_penalty_beside_dropout():
     model = models.paper_mlp("dropout", keep_prob=0.5, alpha=0.001, penalize_biases=True, dropout_l2=True, seed=0)
-    assert [type(layer).__name__ for layer in model.layers[1:]] == ["Dense", "Dropout", "Dense", "Dropout", "Dense", "Softmax"]
+    assert [type(layer).__name__ for layer in model.layers[1:]] == [
+        "Dense",
+        "Dropout",
+        "Dense",
+        "Dropout",
+        "Dense",
+        "Softmax",
+    ]
     # The lesson code's 0.0005 * (l2_loss(W1) + l2_loss(b1) + ...): alpha/2 sum v^2 over kernels and biases.
     expected = sum(0.001 / 2 * float(np.sum(np.square(v))) for v in model.get_weights())
     assert float(ops.sum(ops.stack(model.losses))) == pytest.approx(expected, rel=1e-5)
     assert models.paper_mlp("dropout", dropout_l2=False).losses == []
-    assert models.paper_mlp("l1", dropout_l2=True).get_layer("hidden_1").kernel_regularizer.__class__ is regularizers.L1  # only Dropout's case
+    assert (
+        models.paper_mlp("l1", dropout_l2=True).get_layer("hidden_1").kernel_regularizer.__class__ is regularizers.L1
+    )  # only Dropout's case
 
 
 def test_paper_mlp_original_dropout_is_unscaled_in_training_and_times_p_at_test():
     keep = 0.5
     original = models.paper_mlp("dropout", keep_prob=keep, dropout_form="original", seed=0)
     inverted = models.paper_mlp("dropout", keep_prob=keep, seed=0)
-    assert [type(layer).__name__ for layer in original.layers[1:]] == ["Dense", "Dropout", "Rescaling", "Dense", "Dropout", "Rescaling", "Dense", "Softmax"]
+    assert [type(layer).__name__ for layer in original.layers[1:]] == [
+        "Dense",
+        "Dropout",
+        "Rescaling",
+        "Dense",
+        "Dropout",
+        "Rescaling",
+        "Dense",
+        "Softmax",
+    ]
     hidden = keras.Model(original.input, original.get_layer("keep_scale_1").output)
     tanh = keras.Model(original.input, original.get_layer("hidden_1").output)
     x = np.random.default_rng(0).uniform(size=(64, 784)).astype("float32")
@@ -82,7 +100,9 @@ def test_paper_mlp_original_dropout_is_unscaled_in_training_and_times_p_at_test(
     # At test it is the inverted form's network with the kernels after a Dropout layer times p.
     w1, b1, w2, b2, w3, b3 = original.get_weights()
     inverted.set_weights([w1, b1, keep * w2, b2, keep * w3, b3])
-    np.testing.assert_allclose(ops.convert_to_numpy(original(x)), ops.convert_to_numpy(inverted(x)), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(original(x)), ops.convert_to_numpy(inverted(x)), rtol=1e-5, atol=1e-7
+    )
 
 
 def test_paper_mlp_batch_masks_share_one_mask_per_batch():
@@ -108,7 +128,9 @@ def test_paper_mlp_batch_masks_share_one_mask_per_batch():
     assert len({m.tobytes() for m in masks}) == 20
     # The default draws each unit of each example on its own.
     default = models.paper_mlp("dropout", seed=0)
-    per_unit = ops.convert_to_numpy(keras.Model(default.input, default.get_layer("dropout_1").output)(x, training=True)) != 0
+    per_unit = (
+        ops.convert_to_numpy(keras.Model(default.input, default.get_layer("dropout_1").output)(x, training=True)) != 0
+    )
     assert not (per_unit == per_unit[0]).all()
 
 
@@ -120,14 +142,23 @@ def test_paper_mlp_standard_has_no_regularization():
 def test_paper_mlp_mixed_bfloat16_keeps_weights_softmax_and_outputs_in_float32():
     model = models.paper_mlp("dropout", dtype="mixed_bfloat16", seed=0)
     compute = {layer.name: layer.compute_dtype for layer in model.layers[1:]}
-    assert compute == {"hidden_1": "bfloat16", "dropout_1": "bfloat16", "hidden_2": "bfloat16", "dropout_2": "bfloat16", "logits": "float32", "softmax": "float32"}
+    assert compute == {
+        "hidden_1": "bfloat16",
+        "dropout_1": "bfloat16",
+        "hidden_2": "bfloat16",
+        "dropout_2": "bfloat16",
+        "logits": "float32",
+        "softmax": "float32",
+    }
     assert all(v.dtype == "float32" for v in model.weights)
     out = model(np.full((2, 784), 0.5, "float32"))
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
     # The same weights in float32 give the same probabilities to bfloat16's precision.
     reference = models.paper_mlp("dropout", seed=0)
     reference.set_weights(model.get_weights())
-    np.testing.assert_allclose(ops.convert_to_numpy(out), ops.convert_to_numpy(reference(np.full((2, 784), 0.5, "float32"))), atol=2e-2)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(out), ops.convert_to_numpy(reference(np.full((2, 784), 0.5, "float32"))), atol=2e-2
+    )
 
 
 def test_paper_mlp_initializers():
@@ -198,7 +229,9 @@ def test_planar_mlp_shapes_and_options():
     out = ops.convert_to_numpy(model(np.zeros((4, 2), "float32")))
     assert out.shape == (4, 1) and np.all((out > 0) & (out < 1))
     assert len(models.planar_mlp("l2", alpha=0.01).losses) == 3
-    assert [d.rate for d in _layers_of(models.planar_mlp("dropout", keep_prob=0.86), keras.layers.Dropout)] == pytest.approx([0.14, 0.14])
+    assert [
+        d.rate for d in _layers_of(models.planar_mlp("dropout", keep_prob=0.86), keras.layers.Dropout)
+    ] == pytest.approx([0.14, 0.14])
 
 
 @pytest.mark.parametrize(
@@ -220,18 +253,26 @@ def test_planar_mlp_is_initialized_as_the_tutorials_course_and_its_dropout_can_f
     assert model.count_params() == (2 * 20 + 20) + (20 * 3 + 3) + (3 + 1)
     for name in ("hidden_1", "hidden_2", "logit"):
         init = model.get_layer(name).kernel_initializer.get_config()
-        assert (init["scale"], init["mode"], init["distribution"]) == (1.0, "fan_in", "untruncated_normal")  # randn / sqrt(n_prev)
+        assert (init["scale"], init["mode"], init["distribution"]) == (
+            1.0,
+            "fan_in",
+            "untruncated_normal",
+        )  # randn / sqrt(n_prev)
         assert not model.get_layer(name).bias.numpy().any()
     fixed = models.planar_mlp("dropout", keep_prob=0.86, fixed_mask=True, seed=0)
-    assert [type(l).__name__ for l in fixed.layers].count("FixedMaskDropout") == 2
-    assert [type(l).__name__ for l in models.planar_mlp("dropout", keep_prob=0.86, seed=0).layers].count("Dropout") == 2
+    assert [type(layer).__name__ for layer in fixed.layers].count("FixedMaskDropout") == 2
+    assert [type(layer).__name__ for layer in models.planar_mlp("dropout", keep_prob=0.86, seed=0).layers].count(
+        "Dropout"
+    ) == 2
 
 
 def test_report_cnn_is_the_reports_network_with_its_options():
     plain = models.report_cnn(seed=0)
     assert tuple(plain(np.zeros((2, 28, 28, 1), "float32")).shape) == (2, 10)
     convs = _layers_of(plain, keras.layers.Conv2D)
-    assert [(c.filters, c.kernel_size, c.strides, c.padding) for c in convs] == [(n, (3, 3), (1, 1), "same") for n in (64, 128, 256)]
+    assert [(c.filters, c.kernel_size, c.strides, c.padding) for c in convs] == [
+        (n, (3, 3), (1, 1), "same") for n in (64, 128, 256)
+    ]
     assert [tuple(p.pool_size) for p in _layers_of(plain, keras.layers.MaxPooling2D)] == [(2, 2)] * 3
     assert len(_layers_of(plain, keras.layers.BatchNormalization)) == 3 and plain.losses == []
     assert not _layers_of(plain, layers.StochasticDepth) and not _layers_of(plain, keras.layers.Dropout)
@@ -245,13 +286,17 @@ def test_report_cnn_is_the_reports_network_with_its_options():
     assert [d.rate for d in _layers_of(full, keras.layers.Dropout)] == [0.3]
     assert [s.survival_probability for s in _layers_of(full, layers.StochasticDepth)] == [0.8]  # conv1 only
     linear = models.report_cnn(stochastic_depth=0.5, sd_blocks="all")
-    assert [s.survival_probability for s in _layers_of(linear, layers.StochasticDepth)] == pytest.approx([1 - 1 / 6, 1 - 2 / 6, 0.5])
+    assert [s.survival_probability for s in _layers_of(linear, layers.StochasticDepth)] == pytest.approx(
+        [1 - 1 / 6, 1 - 2 / 6, 0.5]
+    )
 
 
 def test_report_cnn_weight_decay_is_coupled_l2_on_every_variable():
     # PyTorch's Adam(weight_decay=wd) adds wd * v to every parameter's gradient: the penalty wd/2 sum v^2.
     model = models.report_cnn(weight_decay=0.001, seed=0)
-    expected = 0.001 / 2 * sum(float(np.sum(np.square(keras.ops.convert_to_numpy(v)))) for v in model.trainable_variables)
+    expected = (
+        0.001 / 2 * sum(float(np.sum(np.square(keras.ops.convert_to_numpy(v)))) for v in model.trainable_variables)
+    )
     assert float(sum(model.losses)) == pytest.approx(expected, rel=1e-5)
 
 

@@ -29,11 +29,22 @@ def test_the_add_your_own_experiment_example_runs_as_written(tmp_path, fake_mnis
         capture_output=True, text=True, cwd=tmp_path, env={**os.environ},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    assert {p.name for p in (tmp_path / "out").iterdir()} == {"runs", "test_accuracy.png", "test_accuracy.pdf", "final.md", "final.csv"}
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {
+        "runs",
+        "test_accuracy.png",
+        "test_accuracy.pdf",
+        "final.md",
+        "final.csv",
+    }
     assert len(list((tmp_path / "out" / "runs").glob("alpha_*/seed_0/history.csv"))) == 3
     assert "| alpha_0.002 | 1 | 1 |" in (tmp_path / "out" / "final.md").read_text()
 
-    commands = subprocess.run([sys.executable, str(script), "--experiment=wide_l2", "--seeds=0,1", "--print_commands"], capture_output=True, text=True, cwd=tmp_path)
+    commands = subprocess.run(
+        [sys.executable, str(script), "--experiment=wide_l2", "--seeds=0,1", "--print_commands"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     lines = commands.stdout.strip().splitlines()
     assert commands.returncode == 0 and len(lines) == 6
     assert all(str(script) in line and "--train_only" in line for line in lines)

@@ -8,7 +8,6 @@ import pytest
 
 from keras_reg import models, regularizers
 
-
 W = np.array([[1.0, -2.0], [0.5, 0.0], [-3.0, 0.25]], dtype="float32")
 
 

@@ -44,7 +44,9 @@ def runs_dir(tmp_path):
 def test_printed_table3_is_table2_minus_table1():
     for case in paper.CASES:
         for k in range(5):
-            assert paper.PRINTED_GAP[case][k] == pytest.approx(paper.TRAIN_ACCURACY[case][k] - paper.TEST_ACCURACY[case][k], abs=0.005)
+            assert paper.PRINTED_GAP[case][k] == pytest.approx(
+                paper.TRAIN_ACCURACY[case][k] - paper.TEST_ACCURACY[case][k], abs=0.005
+            )
 
 
 def test_table_cells_are_mean_std_paper_and_difference(runs_dir):
@@ -70,7 +72,19 @@ def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
     paths = report.make_all(PAPER, runs_dir, out)
     names = sorted(p.name for p in paths)
     assert names == sorted(
-        ["fig10.png", "fig10.pdf", "fig11.png", "fig11.pdf", "summary.md", "fig1_l1.png", "fig1_l1.pdf", "fig2_l2.png", "fig2_l2.pdf", "claims.md", "lesson_code.md"]
+        [
+            "fig10.png",
+            "fig10.pdf",
+            "fig11.png",
+            "fig11.pdf",
+            "summary.md",
+            "fig1_l1.png",
+            "fig1_l1.pdf",
+            "fig2_l2.png",
+            "fig2_l2.pdf",
+            "claims.md",
+            "lesson_code.md",
+        ]
         + [f"table{i}.{s}" for i in (1, 2, 3) for s in ("md", "csv")]
     )
     assert all(p.stat().st_size > 0 for p in paths)
@@ -83,7 +97,10 @@ def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
     # the lesson code's logs: standard at epoch 21 (test 98.07, train 99.54), dropout at 31; l2 at 11
     lesson = (out / "lesson_code.md").read_text()
     test, train = 100 * (0.975 + 21e-5), 100 * (0.9925 + 21e-5)
-    assert f"| Standard | 21 | {test:.2f} +- 0.71 | 98.07 | {test - 98.07:+.2f} | {train:.2f} +- 0.35 | 99.54 | {train - 99.54:+.2f} |" in lesson
+    assert (
+        f"| Standard | 21 | {test:.2f} +- 0.71 | 98.07 | {test - 98.07:+.2f} | {train:.2f} +- 0.35 | 99.54 | {train - 99.54:+.2f} |"
+        in lesson
+    )
     assert "| L2 | 11 |" in lesson and "| Dropout | 31 |" in lesson
 
 
@@ -92,29 +109,41 @@ def test_summary_numbers_are_computed_from_the_runs(runs_dir):
     text = report.summary_markdown(PAPER, runs)
     cells = report.table_cells(PAPER, runs, "test") + report.table_cells(PAPER, runs, "train")
     assert len(cells) == 2 * (3 * 5 + 2)
-    assert f"over the 34 cells of its test and training tables: {np.mean([abs(c['difference']) for c in cells]):.2f} pp" in text
+    assert (
+        f"over the 34 cells of its test and training tables: {np.mean([abs(c['difference']) for c in cells]):.2f} pp"
+        in text
+    )
     # standard's seed-mean test accuracy is 97.5% + epoch/1e3 %; l2's 96.5% + ...: below it everywhere.
     assert "- L2: above it at 0 of the 81 epochs from 20 on; not at the last epoch." in text
     # standard test minus paper: 97.52 - 97.92 at epoch 20 ... 97.56 - 98.17 at epoch 60
     assert re.search(r"\| Standard \| [0-9.]+ \| [0-9.]+ \| -0\.61 to -0\.40 \|", text)
     # A case whose curve passes the standard's: above it from that epoch on.
     runs["l1"][0]["test_accuracy"] = np.where(runs["l1"][0]["epoch"] >= 30, 0.99, 0.9)
-    assert "- L1: above it at 71 of the 81 epochs from 20 on; at every epoch from 30 on." in report.summary_markdown(PAPER, runs)
+    assert "- L1: above it at 71 of the 81 epochs from 20 on; at every epoch from 30 on." in report.summary_markdown(
+        PAPER, runs
+    )
 
 
 def test_summary_of_runs_short_of_the_first_printed_epoch_says_so_without_warnings(runs_dir):
-    runs = {case: {seed: {k: v[:5] for k, v in h.items()} for seed, h in seeds.items()} for case, seeds in report.load_runs(runs_dir, PAPER.cases).items()}
+    runs = {
+        case: {seed: {k: v[:5] for k, v in h.items()} for seed, h in seeds.items()}
+        for case, seeds in report.load_runs(runs_dir, PAPER.cases).items()
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # NumPy's "Mean of empty slice" was printed here
         text = report.summary_markdown(PAPER, runs)
-    assert "No run reached a printed epoch (the runs reach epoch 5; the first printed is 20), so there is nothing to compare yet." in text
+    assert (
+        "No run reached a printed epoch (the runs reach epoch 5; the first printed is 20), so there is nothing to compare yet."
+        in text
+    )
 
 
 def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
     out = tmp_path / "figs"
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "make_figures.py"), f"--runs_dir={runs_dir}", f"--out_dir={out}"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(list(out.iterdir())) == 17  # the files of make_all, lesson_code.md among them
@@ -122,19 +151,35 @@ def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
 
 def test_make_figures_without_runs_is_one_line_error(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_figures.py"), f"--runs_dir={tmp_path}", f"--out_dir={tmp_path}/o"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "make_figures.py"),
+            f"--runs_dir={tmp_path}",
+            f"--out_dir={tmp_path}/o",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no run directories" in result.stderr
 
 
 def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_path):
-    for case, (train, test) in {"standard": (0.99, 0.98), "l1": (0.97, 0.96), "l2": (0.97, 0.96), "dropout": (0.96, 0.95)}.items():
+    for case, (train, test) in {
+        "standard": (0.99, 0.98),
+        "l1": (0.97, 0.96),
+        "l2": (0.97, 0.96),
+        "dropout": (0.96, 0.95),
+    }.items():
         _fake_run(tmp_path / "cand", case, 0, train, test, epochs=20)
     runs = report.load_runs(tmp_path, ["cand/" + c for c in paper.CASES] + ["missing/l1"])
     (row,) = report.fidelity_rows(FIDELITY, runs)
     expected = []
-    for case, (train, test) in {"standard": (0.99, 0.98), "l1": (0.97, 0.96), "l2": (0.97, 0.96), "dropout": (0.96, 0.95)}.items():
+    for case, (train, test) in {
+        "standard": (0.99, 0.98),
+        "l1": (0.97, 0.96),
+        "l2": (0.97, 0.96),
+        "dropout": (0.96, 0.95),
+    }.items():
         expected.append(abs(100 * (test + 20e-5) - paper.TEST_ACCURACY[case][0]))
         expected.append(abs(100 * (train + 20e-5) - paper.TRAIN_ACCURACY[case][0]))
     assert row["cells"] == 8 and row["distance"] == pytest.approx(np.mean(expected))
@@ -148,7 +193,10 @@ def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_pa
 def test_fidelity_distance_at_20_ignores_later_columns(tmp_path):
     _fake_run(tmp_path / "long", "standard", 0, 0.99, 0.98, epochs=100)
     (row,) = report.fidelity_rows(FIDELITY, report.load_runs(tmp_path, ["long/standard"]))
-    at20 = [abs(100 * (0.98 + 20e-5) - paper.TEST_ACCURACY["standard"][0]), abs(100 * (0.99 + 20e-5) - paper.TRAIN_ACCURACY["standard"][0])]
+    at20 = [
+        abs(100 * (0.98 + 20e-5) - paper.TEST_ACCURACY["standard"][0]),
+        abs(100 * (0.99 + 20e-5) - paper.TRAIN_ACCURACY["standard"][0]),
+    ]
     assert row["cells"] == 10 and row["distance_at_20"] == pytest.approx(np.mean(at20))
     assert row["distance"] != pytest.approx(row["distance_at_20"])
 
@@ -161,8 +209,14 @@ def test_history_columns_are_the_promised_ones():
 def test_a_history_without_its_columns_is_refused_in_one_line_not_drawn(runs_dir, tmp_path):
     (runs_dir / "l1" / "seed_0" / "history.csv").write_text("epoch,accuracy\n1,0.5\n")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_figures.py"), f"--runs_dir={runs_dir}", f"--out_dir={tmp_path}/o"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "make_figures.py"),
+            f"--runs_dir={runs_dir}",
+            f"--out_dir={tmp_path}/o",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "lacks the column(s)" in result.stderr
     assert not (tmp_path / "o").exists()
@@ -174,17 +228,28 @@ def test_the_cnn_table_has_the_reports_numbers_beside_ours_a_stability_measure_a
         _fake_run(tmp_path / "runs", case, 0, 0.9, 0.8, epochs=5)
         _fake_run(tmp_path / "runs", case, 1, 0.92, 0.84, epochs=5)
     paths = report.make_all(cnn, tmp_path / "runs", tmp_path / "out")
-    curves = {f"{name}.{suffix}" for name in ("test_accuracy", "train_accuracy", "test_loss", "train_loss") for suffix in ("png", "pdf")}
+    curves = {
+        f"{name}.{suffix}"
+        for name in ("test_accuracy", "train_accuracy", "test_loss", "train_loss")
+        for suffix in ("png", "pdf")
+    }
     assert {p.name for p in paths} == curves | {"final.md", "final.csv", "claims.md"}
     rows = list(csv.DictReader(open(tmp_path / "out" / "final.csv")))
     assert [r["case"] for r in rows] == list(cnn.cases)
     assert float(rows[0]["test_accuracy_mean"]) == pytest.approx(100 * (0.82 + 5e-5))
     assert float(rows[0]["test_accuracy_std"]) == pytest.approx(100 * np.std([0.8, 0.84], ddof=1), rel=1e-5)
     assert float(rows[0]["stability_mean"]) == 0.0  # _fake_run's test loss is constant
-    assert (rows[1]["reference_test"], rows[1]["reference_test_loss"], rows[0]["reference_test_loss"]) == ("99.22", "0.0254", "nan")
+    assert (rows[1]["reference_test"], rows[1]["reference_test_loss"], rows[0]["reference_test_loss"]) == (
+        "99.22",
+        "0.0254",
+        "nan",
+    )
     text = (tmp_path / "out" / "final.md").read_text()
     assert "| Stochastic depth (conv1 survives 0.8) | 2 | 5 |" in text and "| 99.24 | 0.023 |" in text
-    assert "- Weight decay 0.001 (decoupled: AdamW): training accuracy +0.00 +- 1.41 pp; test accuracy +0.00 +- 2.83 pp" in text  # equal runs, SE of a difference
+    assert (
+        "- Weight decay 0.001 (decoupled: AdamW): training accuracy +0.00 +- 1.41 pp; test accuracy +0.00 +- 2.83 pp"
+        in text
+    )  # equal runs, SE of a difference
 
 
 def _cnn_claims(tmp_path, made):
@@ -193,8 +258,14 @@ def _cnn_claims(tmp_path, made):
         for seed, (accuracy, losses) in enumerate(seeds):
             run_dir = tmp_path / "runs" / case / f"seed_{seed}"
             run_dir.mkdir(parents=True)
-            _write_history(run_dir, [[e + 1, 0.01, 0.999, loss, accuracy, 0.0, 0.01, 1.0] for e, loss in enumerate(losses)])
-    return "".join(p.read_text() for p in report.make_all(EXPERIMENTS["cnn"], tmp_path / "runs", tmp_path / "out") if p.name == "claims.md")
+            _write_history(
+                run_dir, [[e + 1, 0.01, 0.999, loss, accuracy, 0.0, 0.01, 1.0] for e, loss in enumerate(losses)]
+            )
+    return "".join(
+        p.read_text()
+        for p in report.make_all(EXPERIMENTS["cnn"], tmp_path / "runs", tmp_path / "out")
+        if p.name == "claims.md"
+    )
 
 
 _CNN_RUNS = {
@@ -207,24 +278,42 @@ _CNN_RUNS = {
 
 def test_the_cnn_reports_claims_are_checked_with_standard_errors(tmp_path):
     text = _cnn_claims(tmp_path, _CNN_RUNS)
-    assert "| Stochastic depth has the lowest test loss |" in text and "(Stochastic depth (conv1 survives 0.8) ahead of Dropout 0.3 (fully connected) by 0.01 +- 0.00071) | yes |" in text
+    assert (
+        "| Stochastic depth has the lowest test loss |" in text
+        and "(Stochastic depth (conv1 survives 0.8) ahead of Dropout 0.3 (fully connected) by 0.01 +- 0.00071) | yes |"
+        in text
+    )
     assert "| Stochastic depth has the best test accuracy |" in text and "by 0.09 pp +- 0.014) | yes |" in text
     # roughness: baseline (0.02+0.01)/2 and (0.015+0.005)/2; dropout 0.003, 0.0025; SD 0.0025, 0.003; WD 0.0125, 0.011
     # deciding gap: the smoother of the others (WD, 0.01175) minus the rougher of the two (a tie at 0.00275: dropout)
-    assert "(Weight decay 0.001 (coupled: Adam's weight_decay) minus Dropout 0.3 (fully connected): +0.009 +- 0.00079) | yes |" in text
-    assert "| Weight decay does not help here | test accuracy, weight decay minus baseline | +0.01 +- 0.01 pp | yes |" in text
+    assert (
+        "(Weight decay 0.001 (coupled: Adam's weight_decay) minus Dropout 0.3 (fully connected): +0.009 +- 0.00079) | yes |"
+        in text
+    )
+    assert (
+        "| Weight decay does not help here | test accuracy, weight decay minus baseline | +0.01 +- 0.01 pp | yes |"
+        in text
+    )
     assert "| Baseline | 2 | 99.21 +- 0.01 | 99.22 | -0.01 +- 0.01 (standard error of our mean) |" in text
 
 
-def test_a_cnn_claim_that_fails_names_the_gap_to_stochastic_depth_and_whether_it_is_within_two_standard_errors(tmp_path):
+def test_a_cnn_claim_that_fails_names_the_gap_to_stochastic_depth_and_whether_it_is_within_two_standard_errors(
+    tmp_path,
+):
     made = dict(_CNN_RUNS)
     made["baseline"] = [(0.9933, (0.05, 0.03, 0.04)), (0.9931, (0.05, 0.035, 0.04))]  # 0.01 pp above stochastic depth
     made["dropout"] = [(0.9912, (0.04, 0.02, 0.04)), (0.9914, (0.04, 0.03, 0.04))]  # roughness 0.02 and 0.01
     text = _cnn_claims(tmp_path, made)
-    assert "(Baseline ahead of Stochastic depth (conv1 survives 0.8) by 0.01 pp +- 0.014) | no, but by less than two standard errors |" in text
+    assert (
+        "(Baseline ahead of Stochastic depth (conv1 survives 0.8) by 0.01 pp +- 0.014) | no, but by less than two standard errors |"
+        in text
+    )
     # dropout (0.015) is now the rougher of the two, the smoother of the others weight decay (0.01175):
     # 0.01175 - 0.015 = -0.00325 (just above in float64: -0.0032), s.e. sqrt(1.125e-6 / 2 + 5e-5 / 2) = 0.0051
-    assert "(Weight decay 0.001 (coupled: Adam's weight_decay) minus Dropout 0.3 (fully connected): -0.0032 +- 0.0051) | no, but by less than two standard errors |" in text
+    assert (
+        "(Weight decay 0.001 (coupled: Adam's weight_decay) minus Dropout 0.3 (fully connected): -0.0032 +- 0.0051) | no, but by less than two standard errors |"
+        in text
+    )
 
 
 def test_a_partial_cnn_study_says_which_claims_wait_for_which_cases_and_shows_its_stochastic_depth_checks(tmp_path):
@@ -239,15 +328,26 @@ def test_a_partial_cnn_study_says_which_claims_wait_for_which_cases_and_shows_it
     for seed, accuracy in ((0, 0.992), (1, 0.994)):
         check = {"draws": 200, "examples": 2000, "draw_examples": 100, "layers": [layer], "max_abs_difference_probabilities_inference_vs_expectation": 0.01 * (seed + 1),
                  "test_accuracy_inference": accuracy, "test_accuracy_expectation_over_gates": accuracy - 0.001}  # fmt: skip
-        (tmp_path / "runs" / "stochastic_depth" / f"seed_{seed}" / "stochastic_depth.json").write_text(json.dumps(check))
+        (tmp_path / "runs" / "stochastic_depth" / f"seed_{seed}" / "stochastic_depth.json").write_text(
+            json.dumps(check)
+        )
     (path,) = [p for p in report.make_all(cnn, tmp_path / "runs", tmp_path / "out") if p.name == "claims.md"]
     text = path.read_text()
     assert text.count("| not yet tested: needs the weight_decay and dropout cases |") == 3
     assert "| not yet tested: needs the weight_decay case |" in text
     assert "| Baseline | 2 | 99.05 +- 0.07 | 99.22 | -0.17 +- 0.05 (standard error of our mean) |" in text
-    assert "| Stochastic depth (conv1 survives 0.8) | sd1 | 0.8 | 2 | 0.790, 0.790 (+- 0.028) | 1e-07 | 0.010, 0.010 |" in text
-    assert "on the first 2000 test images" in text and "on the first 100 against the average of 200 training-mode calls" in text
-    assert "| Stochastic depth (conv1 survives 0.8) | 2 | 0.02 (largest over seeds) | 99.30 +- 0.14 | 99.20 +- 0.14 |" in text
+    assert (
+        "| Stochastic depth (conv1 survives 0.8) | sd1 | 0.8 | 2 | 0.790, 0.790 (+- 0.028) | 1e-07 | 0.010, 0.010 |"
+        in text
+    )
+    assert (
+        "on the first 2000 test images" in text
+        and "on the first 100 against the average of 200 training-mode calls" in text
+    )
+    assert (
+        "| Stochastic depth (conv1 survives 0.8) | 2 | 0.02 (largest over seeds) | 99.30 +- 0.14 | 99.20 +- 0.14 |"
+        in text
+    )
 
 
 def test_roughness_is_the_mean_absolute_change_between_evaluations():
@@ -261,9 +361,20 @@ def test_the_planar_experiment_end_to_end_draws_boundaries_from_its_trained_mode
     grid = planar.grid(seeds=(0, 1), epochs=2000)
     reproduce.run_grid(grid, tmp_path / "runs", workers=1, log=lambda line: None)
     paths = report.make_all(planar, tmp_path / "runs", tmp_path / "out")
-    assert {p.name for p in paths} == {"boundaries.png", "boundaries.pdf", "cost.png", "cost.pdf", "train_loss.png", "train_loss.pdf", "final.md", "final.csv"}
+    assert {p.name for p in paths} == {
+        "boundaries.png",
+        "boundaries.pdf",
+        "cost.png",
+        "cost.pdf",
+        "train_loss.png",
+        "train_loss.pdf",
+        "final.md",
+        "final.csv",
+    }
     text = (tmp_path / "out" / "final.md").read_text()
-    assert "| No regularization | 2 | 2000 |" in text and "| 94.8 | 91.5 |" in text  # the tutorial's numbers beside ours
+    assert (
+        "| No regularization | 2 | 2000 |" in text and "| 94.8 | 91.5 |" in text
+    )  # the tutorial's numbers beside ours
     (tmp_path / "runs" / "l2" / "seed_0" / "model.keras").unlink()
     with pytest.raises(FileNotFoundError, match="model.keras is missing"):
         report.make_all(planar, tmp_path / "runs", tmp_path / "out")
@@ -271,7 +382,12 @@ def test_the_planar_experiment_end_to_end_draws_boundaries_from_its_trained_mode
 
 def test_a_sweep_table_is_mean_std_per_point_with_the_paper_and_the_flat_range(tmp_path):
     keep = EXPERIMENTS["sweep_keep"]
-    accuracies = {"dropout_keep_prob_0.3": (0.90, 0.91), "dropout_keep_prob_0.5": (0.96, 0.97), "dropout_keep_prob_0.8": (0.965, 0.975), "none": (0.93, 0.94)}
+    accuracies = {
+        "dropout_keep_prob_0.3": (0.90, 0.91),
+        "dropout_keep_prob_0.5": (0.96, 0.97),
+        "dropout_keep_prob_0.8": (0.965, 0.975),
+        "none": (0.93, 0.94),
+    }
     for case, (a, b) in accuracies.items():
         _fake_run(tmp_path / "runs", case, 0, 0.99, a, epochs=20)
         _fake_run(tmp_path / "runs", case, 1, 0.99, b, epochs=20)
@@ -288,7 +404,9 @@ def test_a_sweep_table_is_mean_std_per_point_with_the_paper_and_the_flat_range(t
 
 def test_expected_distance_of_one_more_seed(runs_dir):
     runs = report.load_runs(runs_dir, PAPER.cases)
-    cells = [c for which in ("test", "train") for c in report.table_cells(PAPER, runs, which) if c["case"] == "standard"]
+    cells = [
+        c for which in ("test", "train") for c in report.table_cells(PAPER, runs, which) if c["case"] == "standard"
+    ]
     # standard's two seeds differ by 1 pp in test (s = 0.707) and 0.5 pp in training accuracy (s = 0.354)
     c4 = np.sqrt(2 / np.pi)  # for two seeds: sqrt(2/1) Gamma(1) / Gamma(1/2)
     expected = np.sqrt(2 / np.pi) * np.sqrt(1 + 1 / 2) * (np.sqrt(0.5) + np.sqrt(0.125)) / 2 / c4

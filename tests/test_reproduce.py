@@ -52,7 +52,12 @@ def test_workers_train_the_same_runs_as_one_process_and_report_by_key(tmp_path, 
             # step loss of 0.195).
             # Another run's spec or seed would differ by far more than 1e-3; atol admits one of the
             # 100 test images (0.01) changing its predicted class.
-            assert np.allclose(two[key][column], one[key][column], rtol=1e-3, atol=0.011), (key, column, two[key][column], one[key][column])
+            assert np.allclose(two[key][column], one[key][column], rtol=1e-3, atol=0.011), (
+                key,
+                column,
+                two[key][column],
+                one[key][column],
+            )
     assert lines[0].startswith("training 3 runs in 2 processes of ")
     for i, key in enumerate(grid, start=1):
         assert sum(line.startswith(f"[{i}/3] {key} | epoch") for line in lines) == 2
@@ -61,7 +66,9 @@ def test_workers_train_the_same_runs_as_one_process_and_report_by_key(tmp_path, 
 
 
 def test_a_failed_worker_run_is_raised_after_the_runs_in_progress_finish(tmp_path, fake_mnist):
-    grid = {key: config for key, config in sorted(_grid(none={"epochs": 20}).items(), key=lambda item: "l2" not in item[0])}
+    grid = {
+        key: config for key, config in sorted(_grid(none={"epochs": 20}).items(), key=lambda item: "l2" not in item[0])
+    }
     other = dataclasses.replace(grid["l2/seed_3"], epochs=1, learning_rate=0.2)
     training.train_and_evaluate(other, tmp_path / "l2/seed_3", datasets=fake_mnist, log=lambda line: None)
     # l2 (first) finds another run in its directory and fails as it opens it, long before none's 20
@@ -75,7 +82,11 @@ def test_a_failed_worker_run_is_raised_after_the_runs_in_progress_finish(tmp_pat
 
 def test_errors_keep_their_fields_across_a_process_boundary():
     config_error = pickle.loads(pickle.dumps(ConfigError("alpha", -1.0, "a value >= 0")))
-    assert (config_error.name, config_error.value, str(config_error)) == ("alpha", -1.0, str(ConfigError("alpha", -1.0, "a value >= 0")))
+    assert (config_error.name, config_error.value, str(config_error)) == (
+        "alpha",
+        -1.0,
+        str(ConfigError("alpha", -1.0, "a value >= 0")),
+    )
     divergence = pickle.loads(pickle.dumps(training.DivergenceError("loss is NaN", 4, 17)))
     assert (str(divergence), divergence.epoch, divergence.step) == ("loss is NaN", 4, 17)
 
@@ -83,7 +94,10 @@ def test_errors_keep_their_fields_across_a_process_boundary():
 def _intra_op_threads():
     import tensorflow as tf
 
-    return tf.config.threading.get_intra_op_parallelism_threads(), tf.config.threading.get_inter_op_parallelism_threads()
+    return (
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+    )
 
 
 def _worker_data():
@@ -97,7 +111,10 @@ def test_a_worker_process_is_limited_to_its_share_of_the_cores_and_gets_the_data
 
     import numpy as np
 
-    datasets = ((np.arange(6, dtype=np.uint8).reshape(2, 3), np.array([1, 2], np.uint8)), (np.zeros((1, 3), np.uint8), np.array([7], np.uint8)))
+    datasets = (
+        (np.arange(6, dtype=np.uint8).reshape(2, 3), np.array([1, 2], np.uint8)),
+        (np.zeros((1, 3), np.uint8), np.array([7], np.uint8)),
+    )
     context = multiprocessing.get_context("spawn")
     initargs = (reproduce._share({"key": datasets}, tmp_path), 1, context.Queue())
     with futures.ProcessPoolExecutor(1, context, reproduce._start_worker, initargs) as pool:
@@ -120,7 +137,8 @@ def test_default_workers_is_one_per_core_within_memory(monkeypatch):
 def test_a_script_without_a_main_guard_fails_at_once_instead_of_waiting_for_its_workers(tmp_path):
     # Spawned workers import the main module again; unguarded, it used to leave the pool waiting forever.
     script = tmp_path / "unguarded.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import numpy as np
         from keras_reg import reproduce
         from keras_reg.experiments import EXPERIMENTS
@@ -128,7 +146,8 @@ def test_a_script_without_a_main_guard_fails_at_once_instead_of_waiting_for_its_
                                                 test_examples=100, batch_size=50, seed=s) for s in (0, 1)}}
         x, y = np.zeros((100, 28, 28), np.uint8), np.zeros(100, np.uint8)
         reproduce.run_grid(grid, {str(tmp_path / "runs")!r}, datasets=((x, y), (x, y)), workers=2)
-    """))
+    """)
+    )
     process = subprocess.Popen(
         [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )

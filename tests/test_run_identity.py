@@ -5,9 +5,9 @@ import shutil
 
 import numpy as np
 import pytest
+from test_training import _config, _datasets, _quiet
 
 from keras_reg import training
-from test_training import _config, _datasets, _quiet
 
 
 def _one_line(error):
@@ -21,7 +21,9 @@ def two_runs(tmp_path_factory):
     """A standard run and an L2 run, each cut after epoch 1 of 2 (their checkpoints kept)."""
     root = tmp_path_factory.mktemp("runs")
     for name, regularizer in (("standard", "none"), ("l2", "l2")):
-        training.train_and_evaluate(_config(regularizer=regularizer, epochs=1), root / name, datasets=_datasets(), log=_quiet)
+        training.train_and_evaluate(
+            _config(regularizer=regularizer, epochs=1), root / name, datasets=_datasets(), log=_quiet
+        )
     return root
 
 
@@ -44,7 +46,9 @@ def test_a_config_edited_by_hand_beside_its_checkpoint_is_refused(two_runs, tmp_
     text = (run / "config.json").read_text()
     (run / "config.json").write_text(text.replace('"learning_rate": 0.1', '"learning_rate": 0.3'))
     with pytest.raises(training.RunDirError) as info:
-        training.train_and_evaluate(_config(regularizer="none", epochs=2, learning_rate=0.3), run, datasets=_datasets(), log=_quiet)
+        training.train_and_evaluate(
+            _config(regularizer="none", epochs=2, learning_rate=0.3), run, datasets=_datasets(), log=_quiet
+        )
     assert "learning_rate" in _one_line(info)
 
 
@@ -97,7 +101,9 @@ def test_resuming_on_other_data_or_another_backend_is_refused(two_runs, tmp_path
     (x, y), test = _datasets()
     order = np.random.default_rng(0).permutation(len(x))
     with pytest.raises(training.RunDirError) as info:
-        training.train_and_evaluate(_config(regularizer="l2", epochs=2), run, datasets=((x[order], y[order]), test), log=_quiet)
+        training.train_and_evaluate(
+            _config(regularizer="l2", epochs=2), run, datasets=((x[order], y[order]), test), log=_quiet
+        )
     assert "other data" in _one_line(info)
     with np.load(run / training.CHECKPOINT) as f:
         arrays = {k: f[k] for k in f.files}

@@ -25,14 +25,26 @@ def test_identity_ignores_what_does_not_decide_the_run():
     assert spec.make_spec(regularizer="none", train_examples=60000).identity() == base.identity()  # "all"
     assert spec.make_spec(regularizer="l2", alpha=0.1).identity() != spec.make_spec(regularizer="l2").identity()
     # alpha decides the Dropout case only with dropout_l2 (the L2 term kept beside Dropout)
-    assert spec.make_spec(regularizer="dropout", alpha=0.1).identity() == spec.make_spec(regularizer="dropout").identity()
-    assert spec.make_spec(regularizer="dropout", dropout_l2=True, alpha=0.1).identity() != spec.make_spec(regularizer="dropout", dropout_l2=True).identity()
+    assert (
+        spec.make_spec(regularizer="dropout", alpha=0.1).identity() == spec.make_spec(regularizer="dropout").identity()
+    )
+    assert (
+        spec.make_spec(regularizer="dropout", dropout_l2=True, alpha=0.1).identity()
+        != spec.make_spec(regularizer="dropout", dropout_l2=True).identity()
+    )
     assert spec.make_spec(regularizer="l2", dropout_l2=True).identity() == spec.make_spec(regularizer="l2").identity()
-    assert spec.make_spec(regularizer="dropout", dropout_mask="batch").identity() != spec.make_spec(regularizer="dropout").identity()
-    assert spec.make_spec(regularizer="l2", dropout_mask="batch").identity() == spec.make_spec(regularizer="l2").identity()
+    assert (
+        spec.make_spec(regularizer="dropout", dropout_mask="batch").identity()
+        != spec.make_spec(regularizer="dropout").identity()
+    )
+    assert (
+        spec.make_spec(regularizer="l2", dropout_mask="batch").identity() == spec.make_spec(regularizer="l2").identity()
+    )
     assert spec.make_spec(regularizer="none", precision="mixed_bfloat16").identity() != base.identity()
     planar = dict(model="planar_mlp", dataset="planar", loss="binary_cross_entropy", metric="binary_accuracy")
-    assert spec.make_spec(**planar, data_source="a.mat").identity() != spec.make_spec(**planar).identity()  # not verified
+    assert (
+        spec.make_spec(**planar, data_source="a.mat").identity() != spec.make_spec(**planar).identity()
+    )  # not verified
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,5 @@
 """train_and_evaluate end to end on a few hundred examples, through the data-injection hook."""
 
-import dataclasses
 import json
 
 import keras
@@ -28,7 +27,9 @@ def _datasets(n_train=300, n_test=100, seed=0):
 
 
 def _config(**overrides):
-    values = dict(regularizer="l2", epochs=2, train_examples=300, test_examples=100, batch_size=50, learning_rate=0.1, seed=1)
+    values = dict(
+        regularizer="l2", epochs=2, train_examples=300, test_examples=100, batch_size=50, learning_rate=0.1, seed=1
+    )
     return make_config("tf1_init", **{**values, **overrides})
 
 
@@ -87,7 +88,9 @@ def test_training_accuracy_is_measured_in_inference_mode_on_the_whole_set(tmp_pa
 
 def test_same_seed_gives_identical_histories(tmp_path):
     for name in ("a", "b"):
-        training.train_and_evaluate(_config(regularizer="dropout", epochs=3), tmp_path / name, datasets=_datasets(), log=_quiet)
+        training.train_and_evaluate(
+            _config(regularizer="dropout", epochs=3), tmp_path / name, datasets=_datasets(), log=_quiet
+        )
     a, b = training.read_history(tmp_path / "a"), training.read_history(tmp_path / "b")
     for column in training.HISTORY_COLUMNS[:-1]:  # all but the wall time
         np.testing.assert_array_equal(a[column], b[column])
@@ -103,7 +106,9 @@ def test_interrupted_run_resumes_to_the_same_history(tmp_path, precision):
     config = _config(regularizer="dropout", epochs=4, precision=precision)
     training.train_and_evaluate(config, tmp_path / "whole", datasets=_datasets(), log=_quiet)
     with pytest.raises(KeyboardInterrupt):
-        training.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), callbacks=[StopAfterEpoch2()], log=_quiet)
+        training.train_and_evaluate(
+            config, tmp_path / "cut", datasets=_datasets(), callbacks=[StopAfterEpoch2()], log=_quiet
+        )
     assert len(training.read_history(tmp_path / "cut")["epoch"]) == 2
     stats = training.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), log=_quiet)
     assert stats["resumed_from"] == 2 and stats["epochs"] == 4
@@ -148,11 +153,15 @@ def test_finished_run_is_reused_and_a_longer_one_extends_it(tmp_path):
 
 def test_different_configuration_is_refused_unless_overwrite(tmp_path):
     training.train_and_evaluate(_config(), tmp_path, datasets=_datasets(), log=_quiet)
-    with pytest.raises(training.RunDirError, match=r"different configuration \(learning_rate: 0.1 there, 0.2 here\).*--overwrite"):
+    with pytest.raises(
+        training.RunDirError, match=r"different configuration \(learning_rate: 0.1 there, 0.2 here\).*--overwrite"
+    ):
         training.train_and_evaluate(_config(learning_rate=0.2), tmp_path, datasets=_datasets(), log=_quiet)
     with pytest.raises(training.RunDirError, match="epochs: 2 there, 1 here"):
         training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
-    stats = training.train_and_evaluate(_config(learning_rate=0.2), tmp_path, datasets=_datasets(), overwrite=True, log=_quiet)
+    stats = training.train_and_evaluate(
+        _config(learning_rate=0.2), tmp_path, datasets=_datasets(), overwrite=True, log=_quiet
+    )
     assert stats["resumed_from"] == 0 and training.read_spec(tmp_path).learning_rate == 0.2
 
 
@@ -188,10 +197,16 @@ def test_epoch_order_depends_on_seed_and_epoch_only():
 def test_a_seed_stack_refuses_runs_that_differ_in_more_than_their_seed(tmp_path):
     a, b = make_config("tf1_init", regularizer="l2", seed=0), make_config("tf1_init", regularizer="l2", seed=1)
     with pytest.raises(ValueError, match="differ only in their seed"):
-        training.train_seed_stack([a, make_config("tf1_init", regularizer="l1", seed=1)], [tmp_path / "a", tmp_path / "b"])
+        training.train_seed_stack(
+            [a, make_config("tf1_init", regularizer="l1", seed=1)], [tmp_path / "a", tmp_path / "b"]
+        )
     with pytest.raises(ValueError, match="one run directory per config"):
         training.train_seed_stack([a, b], [tmp_path / "a"])
-    assert training.seed_stack_key(a) == training.seed_stack_key(b) != training.seed_stack_key(make_config("tf1_init", regularizer="l2", seed=1, alpha=0.001))
+    assert (
+        training.seed_stack_key(a)
+        == training.seed_stack_key(b)
+        != training.seed_stack_key(make_config("tf1_init", regularizer="l2", seed=1, alpha=0.001))
+    )
     assert not list(tmp_path.iterdir())  # refused before any directory was made
 
 
@@ -202,7 +217,9 @@ def test_the_cnn_trains_its_batch_norm_state_and_schedule_and_resumes_to_the_sam
 
     spec = EXPERIMENTS["cnn"].spec("all", epochs=3, lr_step_epochs=2, train_examples=128, test_examples=64)
     straight = training.train_and_evaluate(spec, tmp_path / "straight", datasets=fake_mnist, log=lambda line: None)
-    training.train_and_evaluate(spec.replace(epochs=1), tmp_path / "resumed", datasets=fake_mnist, log=lambda line: None)
+    training.train_and_evaluate(
+        spec.replace(epochs=1), tmp_path / "resumed", datasets=fake_mnist, log=lambda line: None
+    )
     resumed = training.train_and_evaluate(spec, tmp_path / "resumed", datasets=fake_mnist, log=lambda line: None)
     assert straight["epochs"] == resumed["epochs"] == 3 and resumed["resumed_from"] == 1
     a, b = (training.read_history(tmp_path / name) for name in ("straight", "resumed"))
@@ -214,7 +231,9 @@ def test_the_cnn_trains_its_batch_norm_state_and_schedule_and_resumes_to_the_sam
     steps = 128 // 64
     rate = model.optimizer.learning_rate
     rate = float(rate(model.optimizer.iterations)) if callable(rate) else float(rate)
-    assert model.optimizer.iterations.numpy() == 3 * steps and rate == pytest.approx(1e-3 * 0.1)  # StepLR: one step after epoch 2
+    assert model.optimizer.iterations.numpy() == 3 * steps and rate == pytest.approx(
+        1e-3 * 0.1
+    )  # StepLR: one step after epoch 2
     check = json.loads((tmp_path / "straight" / "stochastic_depth.json").read_text())
     assert [layer["name"] for layer in check["layers"]] == ["sd1"] and check["layers"][0]["survival_probability"] == 0.8
 
@@ -223,10 +242,15 @@ def test_evaluating_less_often_does_not_change_what_is_trained(tmp_path, fake_mn
     # eval_every only decides when a row is written: each pass keeps its own whole batches.
     (x, y), (xt, yt) = fake_mnist
     rng = np.random.default_rng(0)
-    varied = ((rng.permuted(x.reshape(len(x), -1), axis=1).reshape(x.shape), rng.permutation(y)), (xt, yt))  # same pixel statistics and label counts
+    varied = (
+        (rng.permuted(x.reshape(len(x), -1), axis=1).reshape(x.shape), rng.permutation(y)),
+        (xt, yt),
+    )  # same pixel statistics and label counts
     spec = make_config(regularizer="dropout", epochs=4, train_examples=1000, test_examples=200, batch_size=64)
     for every in (1, 4):
-        training.train_and_evaluate(spec.replace(eval_every=every), tmp_path / str(every), datasets=varied, log=lambda line: None)
+        training.train_and_evaluate(
+            spec.replace(eval_every=every), tmp_path / str(every), datasets=varied, log=lambda line: None
+        )
     every_pass, every_fourth = training.read_history(tmp_path / "1"), training.read_history(tmp_path / "4")
     assert list(every_fourth["epoch"]) == [4]
     for column in ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "penalty"):
@@ -237,7 +261,9 @@ def test_a_callback_that_sets_stop_training_ends_the_run_and_a_rerun_keeps_it_st
     # EarlyStopping's default monitor is val_loss: the logs carry Keras's names beside the row's.
     stop = keras.callbacks.EarlyStopping(min_delta=10.0, patience=0)
     lines = []
-    stats = training.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), callbacks=[stop], log=lines.append)
+    stats = training.train_and_evaluate(
+        _config(epochs=4), tmp_path, datasets=_datasets(), callbacks=[stop], log=lines.append
+    )
     assert stats["stopped"] and stats["epochs"] == 2 and list(training.read_history(tmp_path)["epoch"]) == [1, 2]
     recorded = json.loads((tmp_path / training.STOPPED).read_text())
     assert recorded["epoch"] == 2 and recorded["callbacks"] == ["EarlyStopping"]
@@ -266,4 +292,11 @@ def test_callbacks_see_the_hooks_and_logs_the_docstring_names(tmp_path):
 
     training.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), callbacks=[Recorder()], log=_quiet)
     keys = sorted(set(training.HISTORY_COLUMNS[1:]) | {"loss", "accuracy", "val_loss", "val_accuracy"})
-    assert seen == ["train_begin", ("epoch_begin", 0), ("epoch_end", 0, keys), ("epoch_begin", 1), ("epoch_end", 1, keys), "train_end"]
+    assert seen == [
+        "train_begin",
+        ("epoch_begin", 0),
+        ("epoch_end", 0, keys),
+        ("epoch_begin", 1),
+        ("epoch_end", 1, keys),
+        "train_end",
+    ]
