@@ -9,6 +9,8 @@ from keras import ops
 
 from keras_reg import engine, losses, models
 
+pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
+
 
 def _data(n=240, seed=0):
     rng = np.random.default_rng(seed)

@@ -116,6 +116,7 @@ def test_every_damaged_file_is_rebuilt_or_refused_in_one_line(template, tmp_path
     assert _digest(other) == other_before
 
 
+@pytest.mark.backend
 def test_a_damaged_config_json_is_one_line_from_the_script_not_a_traceback(tmp_path):
     run_dir = tmp_path / "run"
     args = [
@@ -133,6 +134,7 @@ def test_a_damaged_config_json_is_one_line_from_the_script_not_a_traceback(tmp_p
     assert "config.json is damaged" in result.stderr and "--overwrite" in result.stderr
 
 
+@pytest.mark.backend
 def test_a_run_directory_in_use_is_refused_at_once_naming_the_holder(tmp_path, monkeypatch, capsys):
     from keras_reg import data
 
@@ -149,6 +151,7 @@ def test_a_run_directory_in_use_is_refused_at_once_naming_the_holder(tmp_path, m
     assert _run(run_dir, 500, capsys)[0] == 0  # released: usable again
 
 
+@pytest.mark.backend
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     path = tmp_path / ".lock"
     holder = subprocess.Popen(
@@ -169,6 +172,7 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     files.release_lock(files.acquire_lock(path))
 
 
+@pytest.mark.backend
 def test_two_grids_into_one_folder_share_the_runs_and_train_each_once(tmp_path):
     args = [
         str(SCRIPTS / "run_experiment.py"),
@@ -194,6 +198,7 @@ def test_two_grids_into_one_folder_share_the_runs_and_train_each_once(tmp_path):
     assert trained == 8, logs[-3000:]  # each of the 8 runs trained once, by one grid or the other
 
 
+@pytest.mark.backend
 def test_the_workers_of_a_killed_grid_stop_and_free_their_runs(tmp_path):
     import os
     import signal

@@ -15,6 +15,8 @@ from keras import ops
 
 from keras_reg.layers import StochasticDepth, linear_decay
 
+pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
+
 SIGMAS = 5.0
 
 

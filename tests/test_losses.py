@@ -5,6 +5,8 @@ from keras import ops
 
 from keras_reg import losses
 
+pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
+
 P = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], dtype="float32")
 Y = np.array([0, 2])
 

@@ -5,6 +5,8 @@ from keras import ops
 
 from keras_reg import layers, models, regularizers
 
+pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
+
 
 def _layers_of(model, cls):
     return [layer for layer in model.layers if isinstance(layer, cls)]

@@ -8,6 +8,8 @@ import pytest
 
 from keras_reg import models, regularizers
 
+pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
+
 W = np.array([[1.0, -2.0], [0.5, 0.0], [-3.0, 0.25]], dtype="float32")
 
 
