@@ -270,6 +270,7 @@ FIDELITY_CANDIDATES = {
     # lesson's batch of 64, or fewer steps per epoch (batches of 100: 550 instead of 859).
     "tf1_code+lr_0.2": {**TF1_CODE, "learning_rate": 0.2},
     "tf1_code+lr_0.25": {**TF1_CODE, "learning_rate": 0.25},
+    "tf1_code+lr_0.15": {**TF1_CODE, "learning_rate": 0.15},
     "tf1_code+batch100": {**TF1_CODE, "batch_size": 100},
     # The paper's L1 row as an L2 run: a lesson file with L1 made from the L2 one that still called
     # tf.nn.l2_loss. Its "l1" case is the default's L2 run (the committed paper_figures/runs/l2).
@@ -280,7 +281,17 @@ FIDELITY_CANDIDATES = {
 # whose runs of it are set side by side, and the epochs whose curves are drawn.
 FIDELITY_READINGS = {
     "l1": (("l1_as_l2", "tf1_code+alpha_0.00005", "tf1_code"), 15),
-    "dropout": (("tf1_code+lr_0.2", "tf1_code+lr_0.25", "tf1_code+batch100", "tf1_code+keep_0.4", "tf1_code"), 20),
+    "dropout": (
+        (
+            "tf1_code+lr_0.15",
+            "tf1_code+lr_0.2",
+            "tf1_code+lr_0.25",
+            "tf1_code+batch100",
+            "tf1_code+keep_0.4",
+            "tf1_code",
+        ),
+        20,
+    ),
 }
 
 

@@ -348,28 +348,16 @@ def test_the_planar_stand_in_has_the_tutorials_shape_and_differs_by_seed():
 
 
 def test_the_planar_experiment_runs_on_a_users_data_mat(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
+    from absl import flags
 
-    from keras_reg import training
+    from keras_reg import cli, training
 
     arrays = _planar_mat(tmp_path / "data.mat")
-    script = Path(__file__).resolve().parents[1] / "scripts" / "train.py"
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(script),
-            "--experiment=planar",
-            "--case=l2",
-            "--epochs=1000",
-            f"--data_source={tmp_path / 'data.mat'}",
-            f"--out_dir={tmp_path / 'run'}",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    fv = flags.FlagValues()
+    cli.define_train_flags(fv)
+    argv = ["--experiment=planar", "--case=l2", "--epochs=1000", f"--data_source={tmp_path / 'data.mat'}"]
+    fv(["train.py", *argv, f"--out_dir={tmp_path / 'run'}"])
+    assert cli.run_train(fv, ["train.py"]) == 0
     spec = training.read_spec(tmp_path / "run")
     (x, y), _ = training.load_data(spec)
     assert spec.data_source.endswith("data.mat") and np.allclose(x, arrays["X"])

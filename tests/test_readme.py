@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,14 +17,12 @@ def _example(tmp_path):
     return path
 
 
-def test_the_add_your_own_experiment_example_runs_as_written(tmp_path, fake_mnist):
-    (x, y), (xt, yt) = fake_mnist
-    np.savez(tmp_path / "mnist.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+def test_the_add_your_own_experiment_example_runs_as_written(tmp_path, real_mnist_cache):
     script = _example(tmp_path)
     result = subprocess.run(
         [sys.executable, str(script), "--experiment=wide_l2", "--units=16", "--epochs=1", "--train_examples=256", "--test_examples=64",
-         f"--data_source={tmp_path / 'mnist.npz'}", f"--out_dir={tmp_path / 'out'}", "--workers=1"],
-        capture_output=True, text=True, cwd=tmp_path, env={**os.environ},
+         "--data_source=cache", f"--out_dir={tmp_path / 'out'}", "--workers=1"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "KERAS_REG_CACHE": str(real_mnist_cache)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert {p.name for p in (tmp_path / "out").iterdir()} == {
