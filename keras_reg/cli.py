@@ -25,7 +25,7 @@ from keras_reg import checks, spec  # noqa: E402
 
 __all__ = ["EXIT", "main", "flags_parser", "define_setting_flags", "setting_overrides", "fail", "PROGRAMS"]
 
-EXIT = {"ok": 0, "usage": 2, "diverged": 3, "data": 4, "worker": 5, "interrupted": 130}
+EXIT = {"ok": 0, "usage": 2, "diverged": 3, "data": 4, "worker": 5, "os": 6, "interrupted": 130}
 
 
 def fail(program, message, status):
@@ -41,6 +41,10 @@ def flags_parser(program, fv=None):
             return (fv or flags.FLAGS)(argv)
         except flags.Error as e:
             sys.exit(fail(program, f"{e} (see --help)", EXIT["usage"]))
+        except (UnicodeDecodeError, OSError) as e:  # a --flagfile that is not text, or cannot be read
+            sys.exit(
+                fail(program, f"a flag file could not be read ({type(e).__name__}: {e}); see --help", EXIT["usage"])
+            )
 
     return parse
 
@@ -185,6 +189,13 @@ def guarded(program, work):
             "interrupted; run the same command again to resume from the last completed epoch",
             EXIT["interrupted"],
         )
+    except OSError as e:  # disk full, a read-only folder, a directory where a file should be, ...
+        where = f"{e.filename}: " if e.filename else ""
+        return fail(
+            program,
+            f"{where}{e.strerror or e}; the epochs already completed are kept: fix that and run the same command again",
+            EXIT["os"],
+        )
 
 
 def _no_arguments(argv):
@@ -218,6 +229,8 @@ def train_spec(fv):
     experiment = experiments.get(fv.experiment)
     case = fv.case or next(iter(experiment.cases))
     protocol = fv.protocol or experiment.default_protocol
+    if fv.case is not None:  # without --case the flags may make the first case into another
+        experiment.check_overrides([case], protocol, setting_overrides(fv))
     return experiment, case, protocol, experiment.spec(case, protocol=protocol, **setting_overrides(fv))
 
 
@@ -270,6 +283,11 @@ def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
         seeds = _int_list(fv.seeds, "seeds") if fv.seeds is not None else experiment.seeds
         protocol = fv.protocol or experiment.default_protocol
         overrides = setting_overrides(fv, exclude=("seed",))
+        if fv.train_only and fv.report_only:
+            raise checks.ConfigError(
+                "report_only", True, None, "--report_only and --train_only together do nothing; give one"
+            )
+        experiment.check_overrides(cases, protocol, overrides)
         grid = experiment.grid(cases, seeds, protocol, **overrides)
         out_dir = Path(fv.out_dir or f"results/{experiment.name}")
         runs_dir = out_dir / "runs"

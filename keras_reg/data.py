@@ -257,7 +257,10 @@ class _Cache:
             raise DataError(f"no cache at {self.path}")
         try:
             raw = self.path.read_bytes()
-            recorded = self.digest_path.read_text().split()[0] if self.digest_path.exists() else None
+            recorded = (
+                self.digest_path.read_bytes().decode("ascii", "replace").split() if self.digest_path.exists() else None
+            )
+            recorded = recorded[0] if recorded else None
             if recorded is None:
                 raise VerificationError("its sha256 record is missing")
             if _sha256(raw) != recorded:

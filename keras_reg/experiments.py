@@ -93,6 +93,22 @@ class Experiment:
         values = {**self.base, **shared, **self.cases[case], **own, "seed": self.seeds[0] if seed is None else seed}
         return make_spec(**{**values, **{k: v for k, v in overrides.items() if v is not None}})
 
+    def check_overrides(self, cases, protocol, overrides):
+        """Raises ConfigError if an override changes a setting that one of ``cases`` itself defines
+        (its own diff, or its protocol's diff for it): an L2 run must not land under ``dropout/``."""
+        protocol = self.default_protocol if protocol is None else protocol
+        for case in cases:
+            defined = {**self.cases[case], **self.protocols[protocol].get("cases", {}).get(case, {})}
+            for name, value in overrides.items():
+                if value is not None and name in defined and value != defined[name]:
+                    raise ConfigError(
+                        name,
+                        value,
+                        None,
+                        f"--{name}={value} contradicts case {case} of experiment {self.name}, which sets "
+                        f"{name}={defined[name]!r}; choose the case that has it, or leave the flag out",
+                    )
+
     @property
     def default_protocol(self):
         return next(iter(self.protocols))

@@ -4,7 +4,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "acquire_lock", "release_lock", "wait_for_lock", "Locked"]
+__all__ = ["atomic_write", "acquire_lock", "release_lock", "wait_for_lock", "Locked", "NotALock"]
 
 
 def atomic_write(path, data):
@@ -21,6 +21,33 @@ def atomic_write(path, data):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class NotALock(OSError):
+    """The lock's path is a symbolic link, a directory or another file that is not a plain file."""
+
+    def __init__(self, path, what):
+        super().__init__(f"{path} is {what}, not a lock file; remove it (it holds nothing of the run) and run again")
+        self.path = path
+
+
+def _open_lock(path):
+    """Opens the plain file ``path`` (created if needed) without following a symbolic link, so a
+    lock planted as a link cannot make us write to the file it points to."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError:
+        if os.path.islink(path):
+            raise NotALock(path, "a symbolic link") from None
+        if os.path.isdir(path):
+            raise NotALock(path, "a directory") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotALock(path, "a special file (a FIFO, socket or device)")
+    return fd
 
 
 class Locked(OSError):
@@ -50,7 +77,7 @@ def acquire_lock(path):
     """
     import fcntl
 
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -71,7 +98,7 @@ def wait_for_lock(path):
     """Blocks until no process holds the lock on ``path`` (then holds none itself)."""
     import fcntl
 
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
     finally:

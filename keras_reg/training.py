@@ -64,6 +64,8 @@ HISTORY_COLUMNS = (
 )
 CHECKPOINT = "checkpoint.npz"
 DIVERGENCE = "divergence.json"
+PARTIAL_MODEL = ".model.partial.keras"
+END_OF_RUN = ("model.keras", "weights.json")  # written after the last epoch, from the trained model
 STOPPED = "stopped.json"  # a callback stopped the run (model.stop_training): when, and which callbacks ran
 LOCK = ".lock"
 
@@ -442,7 +444,7 @@ def _save_checkpoint(run_dir, model, epoch, rows, spec, data_sha256=None):
 
 
 def _save_model(run_dir, model):
-    partial = Path(run_dir) / ".model.partial.keras"
+    partial = Path(run_dir) / PARTIAL_MODEL
     model.save(partial)
     os.replace(partial, Path(run_dir) / "model.keras")
 
@@ -567,6 +569,8 @@ class _Run:
         check_writable(self.run_dir)
         try:  # held until release(): a second process refused at once, before any data is loaded
             self.lock = files.acquire_lock(self.run_dir / LOCK)
+        except files.NotALock as e:
+            raise RunDirError(str(e)) from None
         except files.Locked as e:
             raise RunLockedError(
                 f"{self.run_dir} is in use by process {e.holder or '(unknown)'}, which is training there; wait for it to finish or choose another directory",
@@ -578,13 +582,24 @@ class _Run:
             self.release()
             raise
         self.stopped, self.user_callbacks = None, []
-        self.finished = self.state.start_epoch >= self.config.epochs
-        if self.finished:
+        for leftover in [*self.run_dir.glob(".*.tmp"), self.run_dir / PARTIAL_MODEL]:  # from a kill mid-write
+            leftover.unlink(missing_ok=True)
+        self.finished = self.state.start_epoch >= self.config.epochs or (self.run_dir / STOPPED).exists()
+        # Finished means every end-of-run file is there: a kill while the model or the measurements
+        # were written leaves the checkpoint, from which the rerun completes them.
+        self.incomplete = (
+            self.finished
+            and self.state.checkpoint is not None
+            and not all((self.run_dir / name).exists() for name in END_OF_RUN)
+        )
+        if self.incomplete:
+            log(f"{self.run_dir}: trained, but its {' and '.join(END_OF_RUN)} were not all written; completing them")
+        elif self.state.start_epoch >= self.config.epochs:
             log(f"{self.run_dir}: already finished ({self.config.epochs} epochs)")
-        elif (self.run_dir / STOPPED).exists():
-            self.finished = True
+        elif self.finished:
             log(
-                f"{self.run_dir}: stopped early by a callback after epoch {self.state.start_epoch} ({STOPPED}); delete that file to train on, or pass --overwrite to start again"
+                f"{self.run_dir}: stopped early by a callback after epoch {self.state.start_epoch} ({STOPPED}); "
+                "delete that file to train on, or pass --overwrite to start again"
             )
 
     def release(self):
@@ -655,6 +670,8 @@ class _Run:
     def epochs(self):
         """The epochs after which a row is recorded, from where the run stands."""
         every = self.config.eval_every
+        if self.finished:  # only its end-of-run files to complete
+            return range(0)
         return range(self.state.start_epoch + every, self.config.epochs + 1, every)
 
     def begin_epoch(self, epoch, num_examples):
@@ -770,7 +787,7 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
 
 
 def _train(run, datasets, callbacks):
-    if run.finished:
+    if run.finished and not run.incomplete:
         return run.stats(False)
     (x_train, y_train), (x_test, y_test) = load_data(run.config, datasets)
     run.check_data(((x_train, y_train), (x_test, y_test)))
@@ -821,8 +838,8 @@ def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None, m
         for c, d, label, m in zip(configs, run_dirs, labels, metas)
     ]
     try:
-        stats = {id(run): run.stats(False) for run in runs if run.finished}
-        waiting = [run for run in runs if not run.finished]
+        stats = {id(run): run.stats(False) for run in runs if run.finished and not run.incomplete}
+        waiting = [run for run in runs if id(run) not in stats]
         if waiting:
             data = load_data(waiting[0].config, datasets)
             failures = []

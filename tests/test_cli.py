@@ -327,3 +327,25 @@ def test_train_script_divergence_exits_3_and_keeps_the_reason(backend, tmp_path,
     assert result.returncode == 3 and result.stderr.count("\n") == 1, result.stderr[-2000:]
     assert "diverged at epoch 1" in result.stderr and "--learning_rate" in result.stderr
     assert (run / "divergence.json").exists()
+
+
+def test_a_case_and_a_flag_that_contradicts_it_are_refused(tmp_path, capsys):
+    with pytest.raises(cli.checks.ConfigError, match="--regularizer=l2 contradicts case dropout"):
+        cli.train_spec(_flags(["--case=dropout", "--regularizer=l2"]))
+    assert cli.train_spec(_flags(["--regularizer=l2"]))[3].builder_args["regularizer"] == "l2"  # no --case: a new case
+    fv = _flags(["--regularizer=l2", f"--out_dir={tmp_path}"], cli.define_reproduce_flags, "reproduce_paper.py")
+    assert cli.run_reproduce(fv, ["reproduce_paper.py"]) == 2
+    assert "contradicts case standard" in capsys.readouterr().err and not list(tmp_path.iterdir())
+    both = _flags(
+        ["--train_only", "--report_only", f"--out_dir={tmp_path}"], cli.define_reproduce_flags, "reproduce_paper.py"
+    )
+    assert cli.run_reproduce(both, ["reproduce_paper.py"]) == 2 and "do nothing" in capsys.readouterr().err
+
+
+def test_a_flag_file_of_binary_garbage_is_one_line(tmp_path, capsys):
+    garbage = tmp_path / "garbage.flags"
+    garbage.write_bytes(bytes(range(128, 256)))
+    with pytest.raises(SystemExit) as info:
+        _flags([f"--flagfile={garbage}"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1 and "flag file" in err

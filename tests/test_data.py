@@ -196,7 +196,9 @@ def test_auto_falls_through_to_the_registry_then_serves_the_cache(offline, monke
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("damage", ["flip_byte", "truncate", "lose_digest", "valid_digest_wrong_data"])
+@pytest.mark.parametrize(
+    "damage", ["flip_byte", "truncate", "lose_digest", "garbage_digest", "valid_digest_wrong_data"]
+)
 def test_damaged_cache_is_reported_in_one_line_and_rebuilt(offline, monkeypatch, tmp_path, fake_mnist, damage):
     _registry_gives(monkeypatch, fake_mnist)
     data.load_mnist(cache_dir=tmp_path, log=lambda line: None)
@@ -209,6 +211,8 @@ def test_damaged_cache_is_reported_in_one_line_and_rebuilt(offline, monkeypatch,
         path.write_bytes(raw[: len(raw) // 3])
     elif damage == "lose_digest":
         digest.unlink()
+    elif damage == "garbage_digest":
+        digest.write_bytes(bytes(range(128, 256)))
     else:  # a readable npz whose digest is recorded, but whose labels are not MNIST's
         (x, y), (xt, yt) = fake_mnist
         buffer = io.BytesIO()
@@ -347,7 +351,7 @@ def test_the_planar_stand_in_has_the_tutorials_shape_and_differs_by_seed():
     assert not np.array_equal(data.planar_dataset(seed=1)[0][0], x)
 
 
-def test_the_planar_experiment_runs_on_a_users_data_mat(tmp_path):
+def test_the_planar_experiment_runs_on_a_users_data_mat(tmp_path, capsys):
     from absl import flags
 
     from keras_reg import cli, training
@@ -362,16 +366,17 @@ def test_the_planar_experiment_runs_on_a_users_data_mat(tmp_path):
     (x, y), _ = training.load_data(spec)
     assert spec.data_source.endswith("data.mat") and np.allclose(x, arrays["X"])
     (tmp_path / "bad.mat").write_bytes(b"garbage")
-    bad = subprocess.run(
+    bad = flags.FlagValues()
+    cli.define_train_flags(bad)
+    bad(
         [
-            sys.executable,
-            str(script),
+            "train.py",
             "--experiment=planar",
             "--epochs=1000",
             f"--data_source={tmp_path / 'bad.mat'}",
             f"--out_dir={tmp_path / 'bad'}",
-        ],
-        capture_output=True,
-        text=True,
+        ]
     )
-    assert bad.returncode == 4 and bad.stderr.count("\n") == 1 and "not a readable MATLAB file" in bad.stderr
+    assert cli.run_train(bad, ["train.py"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a readable MATLAB file" in err

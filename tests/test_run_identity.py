@@ -119,3 +119,68 @@ def test_the_data_a_run_trained_on_is_recorded(two_runs):
 
     recorded = json.loads((two_runs / "l2" / "config.json").read_text())["data"]
     assert recorded["sha256"] == training.data_digest(training.load_data(_config(regularizer="l2"), _datasets()))
+
+
+# --------------------------------------------------------------------------------------------------
+# Every fault is one line, and nothing already computed is lost
+
+
+@pytest.mark.parametrize("kind", ["symlink", "directory", "fifo"])
+def test_a_lock_that_is_not_a_plain_file_is_refused_and_never_followed(tmp_path, kind):
+    import os
+
+    run = tmp_path / "run"
+    run.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not yours\n")
+    lock = run / training.LOCK
+    {"symlink": lambda: lock.symlink_to(victim), "directory": lock.mkdir, "fifo": lambda: os.mkfifo(lock)}[kind]()
+    with pytest.raises(training.RunDirError) as info:
+        training.train_and_evaluate(_config(epochs=1), run, datasets=_datasets(), log=_quiet)
+    assert "not a lock file" in _one_line(info) and str(lock) in str(info.value)
+    assert victim.read_text() == "not yours\n"
+
+
+def test_disk_full_mid_run_is_one_line_and_the_run_resumes(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from absl import flags
+
+    from keras_reg import cli
+
+    write, calls = training._write_history, []
+
+    def full(run_dir, rows):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(run_dir / "history.csv"))
+        write(run_dir, rows)
+
+    monkeypatch.setattr(training, "_write_history", full)
+    fv = flags.FlagValues()
+    cli.define_train_flags(fv)
+    fv(["train.py", "--experiment=planar", "--epochs=1500", "--eval_every=500", f"--out_dir={tmp_path / 'run'}"])
+    assert cli.run_train(fv, ["train.py"]) == cli.EXIT["os"]
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err and "history.csv" in err
+    monkeypatch.setattr(training, "_write_history", write)
+    assert cli.run_train(fv, ["train.py"]) == 0
+    assert "resuming after epoch 1000" in capsys.readouterr().out  # the checkpoint of epoch 1000 was kept
+    assert list(training.read_history(tmp_path / "run")["epoch"]) == [500, 1000, 1500]
+
+
+def test_a_kill_while_the_model_was_saved_is_completed_by_the_rerun(two_runs, tmp_path):
+    run = _copy(two_runs, tmp_path, "l2")
+    before = training.read_history(run)
+    (run / "model.keras").unlink()
+    (run / "weights.json").unlink()
+    (run / ".model.partial.keras").write_bytes(b"half a zip")  # what a kill mid-save leaves
+    (run / ".checkpoint.npz.abc.tmp").write_bytes(b"half a checkpoint")
+    log = []
+    training.train_and_evaluate(_config(regularizer="l2", epochs=1), run, datasets=_datasets(), log=log.append)
+    assert any("completing them" in line for line in log) and not any("already finished" in line for line in log)
+    assert (run / "model.keras").exists() and (run / "weights.json").exists()
+    assert not list(run.glob(".*.tmp")) and not (run / ".model.partial.keras").exists()
+    after = training.read_history(run)
+    for column in training.HISTORY_COLUMNS:
+        np.testing.assert_array_equal(after[column], before[column])
