@@ -66,7 +66,7 @@ def draw(out_dir, alphas=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from keras_reg.report import save_figure
+    from keras_reg.outputs import save_figure
 
     alphas = np.linspace(0.0, 2.2, 45) if alphas is None else np.asarray(alphas)
     grid = np.linspace(-0.4, 1.6, 301)

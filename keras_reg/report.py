@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_reg.experiments import PALETTE
+from keras_reg.outputs import save_figure, write_text
 
 __all__ = [
     "ARTIFACTS",
@@ -30,30 +31,6 @@ __all__ = [
     "decision_boundaries",
     "write_text",
 ]
-
-
-def write_text(path, text):
-    """Writes ``text`` to ``path`` atomically (creating its directory)."""
-    from keras_reg.files import atomic_write
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text.encode())
-
-
-def save_figure(fig, out_dir, name):
-    """Saves a matplotlib figure as ``name``.png and .pdf (without a creation date, so that an
-    unchanged figure is an unchanged file) and closes it; returns the paths."""
-    import matplotlib.pyplot as plt
-
-    paths = []
-    for suffix in (".png", ".pdf"):
-        path = Path(out_dir) / f"{name}{suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
-        paths.append(path)
-    plt.close(fig)
-    return paths
 
 
 def load_runs(runs_dir, cases):
@@ -611,13 +588,14 @@ def fidelity(experiment, runs, out_dir, runs_dir=None):
     return [path]
 
 
-def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
+def reading(experiment, runs, out_dir, case, candidates, epochs, distance_until=None, runs_dir=None):
     """One paper case under several readings, side by side (``reading_<case>.md`` and ``.png``):
     per candidate, each seed's distance to the paper's row of that case (over the Table 1-2 cells
     the seed reached), their mean +- std, one more seed's expected distance (:func:`expected_distance`),
     and the test and training accuracy of the first ``epochs`` epochs (mean and one std over seeds),
     the part of the paper's Figures 10-11 where readings differ in shape. Drawn when at least two
-    of the candidates have runs of the case."""
+    of the candidates have runs of the case. ``distance_until``: only the printed cells up to that
+    epoch count (so that 20-epoch screens and 100-epoch runs are compared alike)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -630,7 +608,9 @@ def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
     lines = [
         f"### The paper's {label} row under {len(present)} readings",
         "",
-        "Distance: mean |ours - the paper| over the cells of Tables 1-2 (test and training accuracy) that a seed reached, in pp; "
+        "Distance: mean |ours - the paper| over the cells of Tables 1-2 (test and training accuracy) that a seed reached"
+        + (f" up to epoch {distance_until}" if distance_until else "")
+        + ", in pp; "
         "one more seed's expected distance: what the distance would be if the paper's run were one more seed of these runs.",
         "",
         "| reading | seeds | epochs | distance per seed (pp) | mean +- std (pp) | one more seed's expected distance (pp) | "
@@ -641,8 +621,12 @@ def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
     for k, (name, histories) in enumerate(present.items()):
         key = f"{name}/{case}"
-        per_seed = {seed: _per_seed_distance(experiment, {key: {seed: h}})[0] for seed, h in histories.items()}
-        cells = table_cells(experiment, {key: histories}, "test") + table_cells(experiment, {key: histories}, "train")
+        until = {
+            seed: {c: v[h["epoch"] <= (distance_until or math.inf)] for c, v in h.items()}
+            for seed, h in histories.items()
+        }
+        per_seed = {seed: _per_seed_distance(experiment, {key: {seed: h}})[0] for seed, h in until.items()}
+        cells = table_cells(experiment, {key: until}, "test") + table_cells(experiment, {key: until}, "train")
         mean, std = _mean_std(np.array(list(per_seed.values())))
         early = [_mean_std(np.array(_values_at(histories, "test", e))) for e in (5, 10, epochs)]
         lines.append(

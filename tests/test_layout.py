@@ -1,0 +1,65 @@
+"""The package's shape: its module graph (every import, at the top or inside a function) has no
+circle, and the dotted names the docs mention exist."""
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "keras_reg"
+
+
+def _imports(path):
+    """The keras_reg modules a module imports, anywhere in it."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("keras_reg"):
+            if node.module == "keras_reg":
+                found |= {f"keras_reg.{alias.name}" for alias in node.names}
+            else:
+                found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("keras_reg.")}
+    modules = {f"keras_reg.{p.stem}" for p in PACKAGE.glob("*.py")}
+    return {name for name in found if name in modules}
+
+
+def test_the_module_graph_has_no_circle():
+    graph = {f"keras_reg.{p.stem}": _imports(p) for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    state = {}
+
+    def visit(module, path):
+        if state.get(module) == "open":
+            raise AssertionError("import circle: " + " -> ".join(path[path.index(module) :] + [module]))
+        if state.get(module) == "done":
+            return
+        state[module] = "open"
+        for other in sorted(graph.get(module, ())):
+            visit(other, path + [module])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        visit(module, [])
+
+
+def test_the_dotted_names_in_the_docs_exist():
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    missing = []
+    for path in texts:
+        for name in sorted(set(re.findall(r"keras_reg(?:\.[A-Za-z_]\w*)+", path.read_text()))):
+            parts = name.split(".")
+            for split in range(len(parts), 0, -1):  # the longest importable module, then attributes
+                try:
+                    target = importlib.import_module(".".join(parts[:split]))
+                except ImportError:
+                    continue
+                try:
+                    for attribute in parts[split:]:
+                        target = getattr(target, attribute)
+                except AttributeError:
+                    missing.append(f"{path.name}: {name}")
+                break
+            else:
+                missing.append(f"{path.name}: {name}")
+    assert not missing, missing
