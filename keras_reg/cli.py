@@ -364,9 +364,15 @@ def run_fidelity(fv, argv, program="fidelity.py"):
 def define_figures_flags(fv):
     _define_experiment_flags(fv)
     flags.DEFINE_string(
-        "runs_dir", "paper_figures/runs", "Run directories <runs_dir>/<case>/seed_<k>/history.csv.", flag_values=fv
+        "runs_dir",
+        None,
+        "Run directories <runs_dir>/<case>/seed_<k>/history.csv (default: results/<experiment>/runs, where "
+        "run_experiment.py and reproduce_paper.py put them; the committed ones: paper_figures/runs).",
+        flag_values=fv,
     )
-    flags.DEFINE_string("out_dir", "paper_figures", "Where the experiment's artifacts go.", flag_values=fv)
+    flags.DEFINE_string(
+        "out_dir", None, "Where the experiment's artifacts go (default: results/<experiment>).", flag_values=fv
+    )
 
 
 def run_figures(fv, argv, program="make_figures.py"):
@@ -376,7 +382,9 @@ def run_figures(fv, argv, program="make_figures.py"):
         from keras_reg import experiments, report
 
         _no_arguments(argv)
-        for path in report.make_all(experiments.get(fv.experiment), fv.runs_dir, fv.out_dir):
+        out_dir = fv.out_dir or f"results/{fv.experiment}"
+        runs_dir = fv.runs_dir or f"results/{fv.experiment}/runs"
+        for path in report.make_all(experiments.get(fv.experiment), runs_dir, out_dir):
             print(f"wrote {path}")
         return EXIT["ok"]
 

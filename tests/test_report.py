@@ -149,18 +149,22 @@ def test_make_figures_script_on_fake_run_directories(runs_dir, tmp_path):
     assert len(list(out.iterdir())) == 17  # the files of make_all, lesson_code.md among them
 
 
-def test_make_figures_without_runs_is_one_line_error(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "make_figures.py"),
-            f"--runs_dir={tmp_path}",
-            f"--out_dir={tmp_path}/o",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no run directories" in result.stderr
+def _figures(capsys, *argv):
+    """make_figures.py in this process: its exit status and standard error."""
+    from absl import flags
+
+    from keras_reg import cli
+
+    fv = flags.FlagValues()
+    cli.define_figures_flags(fv)
+    fv(["make_figures.py", *argv])
+    status = cli.run_figures(fv, ["make_figures.py"])
+    return status, capsys.readouterr().err
+
+
+def test_make_figures_without_runs_is_one_line_error(tmp_path, capsys):
+    status, err = _figures(capsys, f"--runs_dir={tmp_path}", f"--out_dir={tmp_path}/o")
+    assert status == 2 and err.count("\n") == 1 and "no run directories" in err
 
 
 def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_path):
@@ -206,19 +210,10 @@ def test_history_columns_are_the_promised_ones():
     assert "seconds" in HISTORY_COLUMNS
 
 
-def test_a_history_without_its_columns_is_refused_in_one_line_not_drawn(runs_dir, tmp_path):
+def test_a_history_without_its_columns_is_refused_in_one_line_not_drawn(runs_dir, tmp_path, capsys):
     (runs_dir / "l1" / "seed_0" / "history.csv").write_text("epoch,accuracy\n1,0.5\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "make_figures.py"),
-            f"--runs_dir={runs_dir}",
-            f"--out_dir={tmp_path}/o",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "lacks the column(s)" in result.stderr
+    status, err = _figures(capsys, f"--runs_dir={runs_dir}", f"--out_dir={tmp_path}/o")
+    assert status == 2 and err.count("\n") == 1 and "lacks the column(s)" in err
     assert not (tmp_path / "o").exists()
 
 
@@ -458,3 +453,14 @@ def test_short_runs_give_well_formed_tables_that_say_which_epochs_they_reach(tmp
     assert "Seeds per case: 1." in summary
     rows = [line for line in table.splitlines() if line.startswith("|")]
     assert all(row.count("|") == rows[0].count("|") for row in rows)  # as many cells as the header
+
+
+def test_make_figures_defaults_to_where_the_runner_puts_the_runs(runs_dir, tmp_path, capsys, monkeypatch):
+    # As a user of the installed package: no checkout, the runs where reproduce_paper.py writes them.
+    import shutil
+
+    shutil.copytree(runs_dir, tmp_path / "user" / "results" / "paper" / "runs")
+    monkeypatch.chdir(tmp_path / "user")
+    status, err = _figures(capsys)
+    assert status == 0, err
+    assert (tmp_path / "user" / "results" / "paper" / "table1.md").exists()
