@@ -96,8 +96,8 @@ class Experiment:
     def check_overrides(self, cases, protocol, overrides):
         """Raises ConfigError if an override changes a setting that one of ``cases`` itself defines
         (its own diff, or its protocol's diff for it): an L2 run must not land under ``dropout/``."""
-        protocol = self.default_protocol if protocol is None else protocol
-        for case in cases:
+        protocol = self.default_protocol if protocol is None else Choice(tuple(self.protocols))("protocol", protocol)
+        for case in self.check_cases(cases):
             defined = {**self.cases[case], **self.protocols[protocol].get("cases", {}).get(case, {})}
             for name, value in overrides.items():
                 if value is not None and name in defined and value != defined[name]:
