@@ -588,14 +588,15 @@ def fidelity(experiment, runs, out_dir, runs_dir=None):
     return [path]
 
 
-def reading(experiment, runs, out_dir, case, candidates, epochs, distance_until=None, runs_dir=None):
+def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
     """One paper case under several readings, side by side (``reading_<case>.md`` and ``.png``):
     per candidate, each seed's distance to the paper's row of that case (over the Table 1-2 cells
     the seed reached), their mean +- std, one more seed's expected distance (:func:`expected_distance`),
-    and the test and training accuracy of the first ``epochs`` epochs (mean and one std over seeds),
-    the part of the paper's Figures 10-11 where readings differ in shape. Drawn when at least two
-    of the candidates have runs of the case. ``distance_until``: only the printed cells up to that
-    epoch count (so that 20-epoch screens and 100-epoch runs are compared alike)."""
+    the distance at the first printed epoch alone (where a 20-epoch screen and 100-epoch runs
+    compare alike), and the test and training accuracy of the first ``epochs`` epochs the runs
+    reach (mean and one std over seeds), the part of the paper's Figures 10-11 where readings
+    differ in shape.
+    Drawn when at least two of the candidates have runs of the case."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -605,39 +606,46 @@ def reading(experiment, runs, out_dir, case, candidates, epochs, distance_until=
     if len(present) < 2:
         return []
     label = experiment.label(f"{candidates[0]}/{case}").rsplit(" ", 1)[-1]
+    first = experiment.reference.epochs[0]
     lines = [
         f"### The paper's {label} row under {len(present)} readings",
         "",
-        "Distance: mean |ours - the paper| over the cells of Tables 1-2 (test and training accuracy) that a seed reached"
-        + (f" up to epoch {distance_until}" if distance_until else "")
-        + ", in pp; "
-        "one more seed's expected distance: what the distance would be if the paper's run were one more seed of these runs.",
+        "Distance: mean |ours - the paper| over the cells of Tables 1-2 (test and training accuracy) that a seed "
+        f"reached, in pp; at epoch {first}: over that epoch's two cells alone. One more seed's expected distance: "
+        "what the distance would be if the paper's run were one more seed of these runs.",
         "",
         "| reading | seeds | epochs | distance per seed (pp) | mean +- std (pp) | one more seed's expected distance (pp) | "
-        + " | ".join(f"test acc. epoch {e} (%)" for e in (5, 10, epochs))
+        f"distance at epoch {first} (pp) | "
+        + " | ".join(f"test acc. epoch {e} (%)" for e in (5, 10, min(epochs, first)))
         + " |",
-        "| --- |" + " --- |" * 8,
+        "| --- |" + " --- |" * 9,
     ]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    shown_epochs = 0
     for k, (name, histories) in enumerate(present.items()):
         key = f"{name}/{case}"
-        until = {
-            seed: {c: v[h["epoch"] <= (distance_until or math.inf)] for c, v in h.items()}
-            for seed, h in histories.items()
-        }
-        per_seed = {seed: _per_seed_distance(experiment, {key: {seed: h}})[0] for seed, h in until.items()}
-        cells = table_cells(experiment, {key: until}, "test") + table_cells(experiment, {key: until}, "train")
+        per_seed = {seed: _per_seed_distance(experiment, {key: {seed: h}})[0] for seed, h in histories.items()}
+        cells = table_cells(experiment, {key: histories}, "test") + table_cells(experiment, {key: histories}, "train")
+        at_first = _mean_std(
+            np.array(
+                [
+                    _per_seed_distance(experiment, {key: {seed: {c: v[h["epoch"] <= first] for c, v in h.items()}}})[0]
+                    for seed, h in histories.items()
+                ]
+            )
+        )
         mean, std = _mean_std(np.array(list(per_seed.values())))
-        early = [_mean_std(np.array(_values_at(histories, "test", e))) for e in (5, 10, epochs)]
+        early = [_mean_std(np.array(_values_at(histories, "test", e))) for e in (5, 10, min(epochs, first))]
         lines.append(
             f"| {name} | {len(histories)} | {max(len(h['epoch']) for h in histories.values())} | "
             + ", ".join(f"{d:.2f} (seed {seed})" for seed, d in per_seed.items())
-            + f" | {mean:.2f} +- {std:.2f} | {expected_distance(cells):.2f} | "
+            + f" | {mean:.2f} +- {std:.2f} | {expected_distance(cells):.2f} | {at_first[0]:.2f} +- {at_first[1]:.2f} | "
             + " | ".join(f"{m:.2f} +- {sd:.2f}" for m, sd in early)
             + " |"
         )
         for ax, column in zip(axes, ("test_accuracy", "train_accuracy")):
             shown = {seed: {c: v[:epochs] for c, v in h.items()} for seed, h in histories.items()}
+            shown_epochs = max(shown_epochs, min(len(h["epoch"]) for h in shown.values()))
             x, values = _curves(shown, column)
             ax.plot(
                 x,
@@ -659,7 +667,7 @@ def reading(experiment, runs, out_dir, case, candidates, epochs, distance_until=
     for ax, what in zip(axes, ("test", "training")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{what} accuracy (%)")
-        ax.set_title(f"{label}: {what} accuracy, the first {epochs} epochs")
+        ax.set_title(f"{label}: {what} accuracy, the first {shown_epochs} epochs")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()

@@ -464,3 +464,40 @@ def test_make_figures_defaults_to_where_the_runner_puts_the_runs(runs_dir, tmp_p
     status, err = _figures(capsys)
     assert status == 0, err
     assert (tmp_path / "user" / "results" / "paper" / "table1.md").exists()
+
+
+def test_a_reading_sets_one_case_of_several_candidates_side_by_side(tmp_path):
+    # Two candidates of the paper's L1 row, constant accuracies (plus epoch/1e5), two seeds each.
+    for seed, shift in ((0, 0.0), (1, 0.002)):
+        _fake_run(tmp_path, "l1_as_l2/l1", seed, 0.975 + shift, 0.965 + shift)
+        _fake_run(tmp_path, "tf1_code+alpha_0.00005/l1", seed, 0.98, 0.97, epochs=20)
+    runs = report.load_runs(tmp_path, FIDELITY.cases)
+    paths = report.reading(FIDELITY, runs, tmp_path / "out", "l1", ("l1_as_l2", "tf1_code+alpha_0.00005", "x"), 15)
+    assert {p.name for p in paths} == {"reading_l1.md", "reading_l1.png", "reading_l1.pdf"}
+    rows = {
+        line.split(" | ")[0][2:]: line.split(" | ")
+        for line in paths[0].read_text().splitlines()
+        if line.startswith("| ")
+    }
+    test, train = paper.TEST_ACCURACY["l1"], paper.TRAIN_ACCURACY["l1"]
+    for seed, shift in ((0, 0.0), (1, 0.002)):
+        cells = [abs(100 * (0.965 + shift + e / 1e5) - t) for e, t in zip(paper.EPOCHS, test)]
+        cells += [abs(100 * (0.975 + shift + e / 1e5) - t) for e, t in zip(paper.EPOCHS, train)]
+        assert f"{np.mean(cells):.2f} (seed {seed})" in rows["l1_as_l2"][3]
+    at20 = [abs(97.0 + 0.02 - test[0]), abs(98.0 + 0.02 - train[0])]
+    assert (
+        rows["tf1_code+alpha_0.00005"][2] == "20"
+        and rows["tf1_code+alpha_0.00005"][6] == f"{np.mean(at20):.2f} +- 0.00"
+    )
+    # One candidate alone is no comparison: nothing is drawn.
+    assert (
+        report.reading(
+            FIDELITY,
+            {k: v for k, v in runs.items() if k.startswith("l1_as_l2")},
+            tmp_path / "o",
+            "l1",
+            ("l1_as_l2", "tf1_code"),
+            15,
+        )
+        == []
+    )
