@@ -1197,6 +1197,28 @@ ARTIFACTS = {
 }
 
 
+def _check_cases(experiment, runs_dir, runs):
+    """Raises RunDirError (one line) for a run directory whose config.json is not a run of the case
+    its folder names (a setting the case defines differs): an L2 run under ``dropout/`` is never
+    drawn as Dropout. Settings the case leaves open (epochs, data size, ...) may differ."""
+    from keras_reg.training import RunDirError, read_spec
+
+    for case, histories in runs.items():
+        for seed in histories:
+            run_dir = Path(runs_dir) / case / f"seed_{seed}"
+            spec = read_spec(run_dir)
+            if spec is None:
+                continue
+            values = spec.values()
+            wrong = {k: v for k, v in experiment.cases[case].items() if k in values and values[k] != v}
+            if wrong:
+                found = ", ".join(f"{k}={values[k]!r} (the case: {v!r})" for k, v in wrong.items())
+                raise RunDirError(
+                    f"{run_dir} holds another run than case {case} of experiment {experiment.name} ({found}); "
+                    "move it to its own case's folder or delete it"
+                )
+
+
 def make_all(experiment, runs_dir, out_dir, cases=None):
     """Every artifact of ``experiment`` from the runs under ``runs_dir`` into ``out_dir``; returns the paths.
 
@@ -1205,6 +1227,7 @@ def make_all(experiment, runs_dir, out_dir, cases=None):
         keras_reg.training.RunDirError: a history.csv is damaged (named in the message).
     """
     runs = load_runs(runs_dir, experiment.cases if cases is None else cases)
+    _check_cases(experiment, runs_dir, runs)
     if not runs:
         raise FileNotFoundError(
             f"no run directories (<case>/seed_<k>/history.csv) of experiment {experiment.name} under {runs_dir}"

@@ -184,3 +184,16 @@ def test_a_kill_while_the_model_was_saved_is_completed_by_the_rerun(two_runs, tm
     after = training.read_history(run)
     for column in training.HISTORY_COLUMNS:
         np.testing.assert_array_equal(after[column], before[column])
+
+
+def test_the_report_refuses_a_run_of_another_case_in_a_cases_folder(two_runs, tmp_path):
+    from keras_reg import experiments, report
+
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(two_runs / "l2", runs_dir / "dropout" / "seed_0")  # an L2 run under dropout/
+    shutil.copytree(two_runs / "standard", runs_dir / "standard" / "seed_0")
+    with pytest.raises(training.RunDirError) as info:
+        report.make_all(experiments.EXPERIMENTS["paper"], runs_dir, tmp_path / "out")
+    message = _one_line(info)
+    assert "dropout/seed_0 holds another run than case dropout" in message and "regularizer='l2'" in message
+    assert not (tmp_path / "out").exists()  # nothing drawn from it
