@@ -474,6 +474,12 @@ def decision_boundaries(experiment, runs, out_dir, name="boundaries", title="Dec
                 f"{run_dir / 'config.json'} is missing: the points are drawn from the run's spec (run the case again: a checkpoint rebuilds it)"
             )
         (x_train, y_train), (x_test, y_test) = training.load_data(spec)
+        if tuple(model.input_shape[1:]) != tuple(x_train.shape[1:]) or tuple(model.output_shape[1:]) != (1,):
+            raise training.RunDirError(
+                f"{run_dir / 'model.keras'} is not this run's model (inputs {model.input_shape[1:]}, outputs "
+                f"{model.output_shape[1:]}; the run's points are {x_train.shape[1:]} with one output); "
+                "train the run again with --overwrite"
+            )
         points = np.concatenate([x_train, x_test])
         low, high = points.min(axis=0) - 0.1, points.max(axis=0) + 0.1
         xx, yy = np.meshgrid(np.linspace(low[0], high[0], 300), np.linspace(low[1], high[1], 300))

@@ -370,6 +370,12 @@ def test_the_planar_experiment_end_to_end_draws_boundaries_from_its_trained_mode
     assert (
         "| No regularization | 2 | 2000 |" in text and "| 94.8 | 91.5 |" in text
     )  # the tutorial's numbers beside ours
+    # Another network's model.keras in its place (a 784-input MLP) is refused in one line, not a shape error.
+    from keras_reg import models, training
+
+    models.paper_mlp("none").save(tmp_path / "runs" / "l2" / "seed_0" / "model.keras")
+    with pytest.raises(training.RunDirError, match="is not this run's model"):
+        report.make_all(planar, tmp_path / "runs", tmp_path / "out")
     (tmp_path / "runs" / "l2" / "seed_0" / "model.keras").unlink()
     with pytest.raises(FileNotFoundError, match="model.keras is missing"):
         report.make_all(planar, tmp_path / "runs", tmp_path / "out")
