@@ -3,7 +3,9 @@ the artifacts (``report``, ``geometry``) and imports none of them, so none impor
 
 from pathlib import Path
 
-__all__ = ["write_text", "save_figure"]
+__all__ = ["write_text", "save_figure", "DPI"]
+
+DPI = 150  # of the PNGs; the tests draw at a lower one, since what they check is not the pixels
 
 
 def write_text(path, text):
@@ -24,7 +26,7 @@ def save_figure(fig, out_dir, name):
     for suffix in (".png", ".pdf"):
         path = Path(out_dir) / f"{name}{suffix}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if suffix == ".pdf" else None)
+        fig.savefig(path, dpi=DPI, metadata={"CreationDate": None} if suffix == ".pdf" else None)
         paths.append(path)
     plt.close(fig)
     return paths

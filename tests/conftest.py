@@ -31,6 +31,14 @@ def make_fake_mnist():
     return (x_train, labels(data.TRAIN_LABEL_COUNTS)), (x_test, labels(data.TEST_LABEL_COUNTS))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _low_resolution_figures():
+    """Figures at 30 dpi: the tests check which files are drawn and from what, not their pixels."""
+    from keras_reg import outputs
+
+    outputs.DPI = 30
+
+
 @pytest.fixture(scope="session")
 def fake_mnist():
     """The fake arrays, their digest accepted as MNIST's order for the session (as a user's

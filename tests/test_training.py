@@ -210,11 +210,18 @@ def test_a_seed_stack_refuses_runs_that_differ_in_more_than_their_seed(tmp_path)
     assert not list(tmp_path.iterdir())  # refused before any directory was made
 
 
-def test_the_cnn_trains_its_batch_norm_state_and_schedule_and_resumes_to_the_same_history(tmp_path, fake_mnist):
+def test_the_cnn_trains_its_batch_norm_state_and_schedule_and_resumes_to_the_same_history(
+    tmp_path, fake_mnist, monkeypatch
+):
     # The cnn experiment's case with everything on (batch norm, Adam with a step schedule, coupled
     # weight decay, Dropout, stochastic depth), 2 short epochs: straight, and stopped after 1 then resumed.
+    import functools
+
+    from keras_reg import claims
     from keras_reg.experiments import EXPERIMENTS
 
+    # The stochastic-depth check's statistics are test_claims.py's; here only that it is written (20 draws, not 200).
+    monkeypatch.setattr(claims, "stochastic_depth_check", functools.partial(claims.stochastic_depth_check, draws=20))
     spec = EXPERIMENTS["cnn"].spec("all", epochs=2, lr_step_epochs=1, train_examples=128, test_examples=64)
     straight = training.train_and_evaluate(spec, tmp_path / "straight", datasets=fake_mnist, log=lambda line: None)
     training.train_and_evaluate(
