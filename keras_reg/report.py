@@ -35,16 +35,22 @@ __all__ = [
 
 def load_runs(runs_dir, cases):
     """{case: {seed: history}} for every ``<case>/seed_<k>/history.csv`` under ``runs_dir``, in the
-    order of ``cases``. A damaged history raises :class:`keras_reg.training.RunDirError`."""
-    from keras_reg.training import read_history
+    order of ``cases``. A damaged history, or one with a header and no row (the trainer writes
+    history.csv only with its first row), raises :class:`keras_reg.training.RunDirError`."""
+    from keras_reg.training import RunDirError, read_history
 
     runs = {}
     for case in cases:
         for path in sorted(Path(runs_dir, case).glob("seed_*/history.csv")):
             match = re.fullmatch(r"seed_(\d+)", path.parent.name)
+            if not match:
+                continue
             history = read_history(path.parent)
-            if match and len(history["epoch"]):
-                runs.setdefault(case, {})[int(match.group(1))] = history
+            if not len(history["epoch"]):
+                raise RunDirError(
+                    f"{path} has no row (the trainer writes none without one); delete it or rerun the run"
+                )
+            runs.setdefault(case, {})[int(match.group(1))] = history
     return runs
 
 

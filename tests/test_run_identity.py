@@ -197,3 +197,15 @@ def test_the_report_refuses_a_run_of_another_case_in_a_cases_folder(two_runs, tm
     message = _one_line(info)
     assert "dropout/seed_0 holds another run than case dropout" in message and "regularizer='l2'" in message
     assert not (tmp_path / "out").exists()  # nothing drawn from it
+
+
+def test_a_header_only_history_is_refused_not_silently_dropped(two_runs, tmp_path):
+    from keras_reg import experiments, report
+
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(two_runs / "standard", runs_dir / "standard" / "seed_0")
+    (runs_dir / "standard" / "seed_1").mkdir()
+    (runs_dir / "standard" / "seed_1" / "history.csv").write_text(",".join(training.HISTORY_COLUMNS) + "\n")
+    with pytest.raises(training.RunDirError) as info:
+        report.load_runs(runs_dir, experiments.EXPERIMENTS["paper"].cases)
+    assert "seed_1/history.csv has no row" in _one_line(info)
