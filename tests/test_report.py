@@ -168,22 +168,13 @@ def test_make_figures_without_runs_is_one_line_error(tmp_path, capsys):
 
 
 def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_path):
-    for case, (train, test) in {
-        "standard": (0.99, 0.98),
-        "l1": (0.97, 0.96),
-        "l2": (0.97, 0.96),
-        "dropout": (0.96, 0.95),
-    }.items():
+    accuracies = {"standard": (0.99, 0.98), "l1": (0.97, 0.96), "l2": (0.97, 0.96), "dropout": (0.96, 0.95)}
+    for case, (train, test) in accuracies.items():
         _fake_run(tmp_path / "cand", case, 0, train, test, epochs=20)
     runs = report.load_runs(tmp_path, ["cand/" + c for c in paper.CASES] + ["missing/l1"])
     (row,) = report.fidelity_rows(FIDELITY, runs)
     expected = []
-    for case, (train, test) in {
-        "standard": (0.99, 0.98),
-        "l1": (0.97, 0.96),
-        "l2": (0.97, 0.96),
-        "dropout": (0.96, 0.95),
-    }.items():
+    for case, (train, test) in accuracies.items():
         expected.append(abs(100 * (test + 20e-5) - paper.TEST_ACCURACY[case][0]))
         expected.append(abs(100 * (train + 20e-5) - paper.TRAIN_ACCURACY[case][0]))
     assert row["cells"] == 8 and row["distance"] == pytest.approx(np.mean(expected))
