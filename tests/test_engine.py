@@ -206,7 +206,8 @@ def test_other_optimizers_and_regularizers_take_the_generic_path_and_agree_with_
 
 
 needs_jax_backend = pytest.mark.skipif(
-    keras.backend.backend() != "jax", reason="SeedStack vectorizes with jax.vmap (run on JAX by .ci/run: pytest -m backend)"
+    keras.backend.backend() != "jax",
+    reason="SeedStack vectorizes with jax.vmap (run on JAX by .ci/run: pytest -m backend)",
 )
 
 
