@@ -186,8 +186,9 @@ def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
     context = multiprocessing.get_context("spawn")  # a fork would copy the parent's TensorFlow runtime
     lines = context.Queue()
     results, failure, stopped, waiting, running = {}, None, [], iter(to_train), {}
+    _remove_stale_shared_data(log)
     with (
-        tempfile.TemporaryDirectory(prefix="keras_reg_data_") as shared,
+        tempfile.TemporaryDirectory(prefix=f"{SHARED_PREFIX}{os.getpid()}_") as shared,
         futures.ProcessPoolExecutor(workers, context, _start_worker, (_share(raws, shared), threads, lines)) as pool,
     ):
 
@@ -229,6 +230,27 @@ def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
     if failure is not None:
         raise failure
     return results
+
+
+SHARED_PREFIX = "keras_reg_data_"  # + the grid's process id: the raw arrays its workers load
+
+
+def _remove_stale_shared_data(log):
+    """Removes the shared data of grids whose process is gone (a grid killed with SIGKILL cannot
+    remove its own: about 50 MB of MNIST each)."""
+    import shutil
+
+    for path in Path(tempfile.gettempdir()).glob(f"{SHARED_PREFIX}*_*"):
+        pid = path.name[len(SHARED_PREFIX) :].split("_", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # gone: its data is nobody's
+            shutil.rmtree(path, ignore_errors=True)
+            log(f"removed {path}, the shared data of a grid that was killed (process {pid})")
+        except PermissionError:  # alive, another user's
+            pass
 
 
 _WORKER = {}

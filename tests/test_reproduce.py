@@ -160,3 +160,22 @@ def test_a_script_without_a_main_guard_fails_at_once_instead_of_waiting_for_its_
     assert process.returncode != 0
     assert "WorkerError: a worker process ended abruptly" in stderr and "none/seed_0" in stderr
     assert "put the code that calls it under `if __name__ == '__main__':`" in stderr  # the worker's own error
+
+
+def test_the_shared_data_of_a_killed_grid_is_removed_by_the_next(tmp_path, monkeypatch):
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a process id that no longer runs
+    stale = tmp_path / f"{reproduce.SHARED_PREFIX}{dead.pid}_abc"
+    mine = tmp_path / f"{reproduce.SHARED_PREFIX}{os.getpid()}_def"
+    other = tmp_path / f"{reproduce.SHARED_PREFIX}1_ghi"  # process 1 runs
+    for path in (stale, mine, other):
+        path.mkdir()
+        (path / "0_x_train.npy").write_bytes(b"x" * 1000)
+    lines = []
+    reproduce._remove_stale_shared_data(lines.append)
+    assert not stale.exists() and mine.exists() and other.exists()
+    assert len(lines) == 1 and str(dead.pid) in lines[0]
