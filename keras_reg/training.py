@@ -495,7 +495,7 @@ def _callbacks(run_dir, model, extra, log, hparams):
         import tensorflow  # noqa: F401  (TensorBoard's event files are written with tf.summary)
 
         callbacks.append(
-            _KerasNamesOnly(keras.callbacks.TensorBoard(log_dir=str(Path(run_dir) / "logs"), write_graph=False))
+            _keras_names_only(keras.callbacks.TensorBoard(log_dir=str(Path(run_dir) / "logs"), write_graph=False))
         )
         _write_hparams(Path(run_dir) / "logs", hparams)
     except ImportError:
@@ -503,7 +503,7 @@ def _callbacks(run_dir, model, extra, log, hparams):
     return keras.callbacks.CallbackList(callbacks, model=model)
 
 
-def _KerasNamesOnly(callback):
+def _keras_names_only(callback):
     """``callback`` fed only Keras's names and the penalty (TensorBoard: ``logs/train`` and
     ``logs/validation`` hold the same tags, so each chart overlays the training and test curves)."""
     import keras
@@ -637,10 +637,10 @@ class _Run:
     def batch_size(self, num_examples):
         return self.config.batch_size or num_examples  # 0: full batch
 
-    def check_data(self, datasets):
+    def check_data(self, datasets, digest=None):
         """Records the digest of the run's arrays (config.json, checkpoint); refuses to resume a
         checkpoint that recorded other data (another copy, order or subset)."""
-        self.data_sha256 = data_digest(datasets)
+        self.data_sha256 = digest or data_digest(datasets)
         self.meta["data"] = {"sha256": self.data_sha256, "source": self.config.data_source}
         checkpoint = self.state.checkpoint
         if (
@@ -865,8 +865,9 @@ def _train_together(runs, datasets, failures):
     stack = engine.SeedStack(
         [run.build(x_train) for run in runs], runs[0].batch_size(len(x_train)), metric=runs[0].config.metric
     )
+    digest = data_digest(datasets)  # the stack's runs share the arrays: hashed once
     for run in runs:
-        run.check_data(datasets)
+        run.check_data(datasets, digest)
         run.begin()
     x, y = stack.put(x_train, y_train)
     xt, yt = stack.put(x_test, y_test)
