@@ -149,3 +149,36 @@ class Param:
 
     def decides(self, values):
         return self.used is None or bool(self.used(values))
+
+
+def declared(params):
+    """Decorates a builder whose arguments ``params`` (name -> :class:`Param`) declares: each such
+    argument gets its default and its check from there, so the body trusts them and the run spec,
+    the scripts' flags and a direct call all read the one declaration. The body lists them first,
+    without defaults; its other arguments keep their own."""
+    import functools
+    import inspect
+
+    def wrap(fn):
+        signature = inspect.signature(fn)
+        undeclared = [name for name in params if name not in signature.parameters]
+        if undeclared:
+            raise TypeError(f"{fn.__name__} has no argument {', '.join(undeclared)} of its declaration")
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            bound = signature.bind_partial(*args, **kwargs).arguments
+            for name, param in params.items():
+                bound[name] = param.check(name, bound[name]) if name in bound else param.default
+            return fn(**bound)
+
+        checked.__signature__ = signature.replace(
+            parameters=[
+                p.replace(default=params[p.name].default) if p.name in params else p
+                for p in signature.parameters.values()
+            ]
+        )
+        checked.params = params
+        return checked
+
+    return wrap

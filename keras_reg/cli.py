@@ -1,7 +1,7 @@
 """Flags and exit codes of the scripts: flags in, one library call, exit status out.
 
 The settings flags are not written here one by one: :func:`define_setting_flags` makes one flag per
-setting of the flat namespace of :mod:`keras_reg.spec` (the spec's :data:`~keras_reg.spec.FIELDS`,
+setting of the flat namespace of :mod:`keras_reg.run.spec` (the spec's :data:`~keras_reg.run.spec.FIELDS`,
 every builder's and every data set's declared arguments), each defaulting to "the experiment's
 value". Flags are defined inside functions on a given ``FlagValues`` (so tests parse them in
 isolation) and turned into plain values here; the library never sees a flags object. Every error a
@@ -21,7 +21,9 @@ _quiet.import_tensorflow()  # on JAX too: Keras imports TensorFlow, where instal
 
 from absl import app, flags  # noqa: E402
 
-from keras_reg import checks, spec  # noqa: E402
+from keras_reg import checks  # noqa: E402
+from keras_reg.run import registry, spec  # noqa: E402
+from keras_reg.run.experiment import EXPERIMENTS  # noqa: E402
 
 __all__ = ["EXIT", "main", "flags_parser", "define_setting_flags", "setting_overrides", "fail", "PROGRAMS"]
 
@@ -56,11 +58,9 @@ def flags_parser(program, fv=None):
 def setting_params():
     """{name: [(who declares it, Param), ...]} over the spec's fields and every builder's and data
     set's arguments; a name declared by several must be the same kind of value in each."""
-    from keras_reg import data, models
-
     params = {name: [("run spec", param)] for name, param in spec.FIELDS.items()}
-    for kind, registry in (("model", models.BUILDERS), ("dataset", data.DATASETS)):
-        for owner, entry in registry.items():
+    for kind, entries in (("model", registry.BUILDERS), ("dataset", registry.DATASETS)):
+        for owner, entry in entries.items():
             for name, param in entry.params.items():
                 declared = params.setdefault(name, [])
                 if declared and type(declared[0][1].check) is not type(param.check):
@@ -105,15 +105,13 @@ def setting_overrides(fv, exclude=()):
 
 
 def _define_experiment_flags(fv, experiment=True):
-    from keras_reg import experiments
-
     if experiment:
         flags.DEFINE_enum(
             "experiment",
             "paper",
-            list(experiments.EXPERIMENTS),
-            "The experiment (keras_reg.experiments.EXPERIMENTS): "
-            + "; ".join(f"{e.name}: {e.description}" for e in experiments.EXPERIMENTS.values()),
+            list(EXPERIMENTS),
+            "The experiment (keras_reg.run.experiment.EXPERIMENTS): "
+            + "; ".join(f"{e.name}: {e.description}" for e in EXPERIMENTS.values()),
             flag_values=fv,
         )
     flags.DEFINE_string(
@@ -171,17 +169,19 @@ def _int_list(text, name):
 
 def guarded(program, work):
     """Runs ``work()`` and turns the errors a user can cause into one line and an exit status."""
-    from keras_reg import data, reproduce, training
+    from keras_reg.data import DataError
+    from keras_reg.run.grid import WorkerError
+    from keras_reg.run.rundir import DivergenceError, RunDirError
 
     try:
         return work()
-    except (checks.ConfigError, training.RunDirError, FileNotFoundError) as e:
+    except (checks.ConfigError, RunDirError, FileNotFoundError) as e:
         return fail(program, str(e), EXIT["usage"])
-    except training.DivergenceError as e:
+    except DivergenceError as e:
         return fail(program, str(e), EXIT["diverged"])
-    except data.DataError as e:
+    except DataError as e:
         return fail(program, str(e), EXIT["data"])
-    except reproduce.WorkerError as e:
+    except WorkerError as e:
         return fail(program, str(e), EXIT["worker"])
     except KeyboardInterrupt:
         return fail(
@@ -224,9 +224,9 @@ def define_train_flags(fv):
 
 def train_spec(fv):
     """(experiment, case, protocol, the validated RunSpec) of parsed train.py flags (raises ConfigError)."""
-    from keras_reg import experiments
+    from keras_reg.run.experiment import get
 
-    experiment = experiments.get(fv.experiment)
+    experiment = get(fv.experiment)
     case = fv.case or next(iter(experiment.cases))
     protocol = fv.protocol or experiment.default_protocol
     if fv.case is not None:  # without --case the flags may make the first case into another
@@ -238,7 +238,7 @@ def run_train(fv, argv, program="train.py"):
     """train.py: one run of one case of any experiment. Returns the exit status."""
 
     def work():
-        from keras_reg import training
+        from keras_reg.run.loop import train_and_evaluate
 
         _no_arguments(argv)
         experiment, case, protocol, run = train_spec(fv)
@@ -249,7 +249,7 @@ def run_train(fv, argv, program="train.py"):
             )
         out_dir = fv.out_dir or f"results/{experiment.name}/{case}/seed_{run.seed}"
         meta = {"experiment": experiment.name, "case": case, "protocol": protocol}
-        stats = training.train_and_evaluate(run, out_dir, overwrite=fv.overwrite, meta=meta)
+        stats = train_and_evaluate(run, out_dir, overwrite=fv.overwrite, meta=meta)
         final = stats["final"]
         print(
             f"{out_dir}: {stats['epochs']} epochs; final test accuracy {100 * final['test_accuracy']:.2f}%, training accuracy {100 * final['train_accuracy']:.2f}%"
@@ -275,10 +275,12 @@ def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
     """run_experiment.py: every case and seed of an experiment into run directories, then its artifacts."""
 
     def work():
-        from keras_reg import experiments, report, reproduce
+        from keras_reg.artifacts import make_all
+        from keras_reg.run.experiment import get
+        from keras_reg.run.grid import run_grid
 
         _no_arguments(argv)
-        experiment = experiments.get(experiment_name or fv.experiment)
+        experiment = get(experiment_name or fv.experiment)
         cases = experiment.check_cases(fv.cases) if fv.cases else tuple(experiment.cases)
         seeds = _int_list(fv.seeds, "seeds") if fv.seeds is not None else experiment.seeds
         protocol = fv.protocol or experiment.default_protocol
@@ -311,9 +313,9 @@ def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
                 key: {"experiment": experiment.name, "case": key.rsplit("/seed_", 1)[0], "protocol": protocol}
                 for key in grid
             }
-            reproduce.run_grid(grid, runs_dir, workers=fv.workers, vectorize_seeds=fv.vectorize_seeds, meta=meta)
+            run_grid(grid, runs_dir, workers=fv.workers, vectorize_seeds=fv.vectorize_seeds, meta=meta)
         if not fv.train_only:
-            for path in report.make_all(experiment, runs_dir, out_dir, cases):
+            for path in make_all(experiment, runs_dir, out_dir, cases):
                 print(f"wrote {path}")
         return EXIT["ok"]
 
@@ -330,13 +332,13 @@ def run_reproduce(fv, argv, program="reproduce_paper.py"):
 
 
 def define_fidelity_flags(fv):
-    from keras_reg import experiments
+    from keras_reg.studies.paper.fidelity import FIDELITY_CANDIDATES
 
     define_run_flags(fv, experiment=False, out_dir="results/fidelity")
     flags.DEFINE_list(
         "candidates",
-        list(experiments.FIDELITY_CANDIDATES),
-        "Protocol candidates to run (keras_reg.experiments.FIDELITY_CANDIDATES).",
+        list(FIDELITY_CANDIDATES),
+        "Protocol candidates to run (keras_reg.studies.paper.fidelity.FIDELITY_CANDIDATES).",
         flag_values=fv,
     )
     flags.DEFINE_string("fidelity_md", None, "Also copy the ranking (fidelity.md) here.", flag_values=fv)
@@ -344,18 +346,19 @@ def define_fidelity_flags(fv):
 
 def run_fidelity(fv, argv, program="fidelity.py"):
     """fidelity.py: the fidelity experiment for some candidates and paper cases (--cases names the paper's)."""
-    from keras_reg import experiments
+    from keras_reg.studies.paper.experiment import PAPER, PAPER_CASES
+    from keras_reg.studies.paper.fidelity import FIDELITY_CANDIDATES
 
     def work():
         for name in fv.candidates:
-            checks.Choice(tuple(experiments.FIDELITY_CANDIDATES))("candidates", name)
-        paper_cases = experiments.EXPERIMENTS["paper"].check_cases(fv.cases or experiments.PAPER_CASES)
+            checks.Choice(tuple(FIDELITY_CANDIDATES))("candidates", name)
+        paper_cases = PAPER.check_cases(fv.cases or PAPER_CASES)
         fv.cases = [f"{name}/{case}" for name in fv.candidates for case in paper_cases]
         status = run_experiment(fv, argv, program, experiment_name="fidelity")
         if status == EXIT["ok"] and fv.fidelity_md and not fv.print_commands:
-            from keras_reg import report
+            from keras_reg.artifacts.io import write_text
 
-            report.write_text(fv.fidelity_md, (Path(fv.out_dir) / "fidelity.md").read_text())
+            write_text(fv.fidelity_md, (Path(fv.out_dir) / "fidelity.md").read_text())
         return status
 
     return guarded(program, work)
@@ -379,12 +382,13 @@ def run_figures(fv, argv, program="make_figures.py"):
     """make_figures.py: an experiment's artifacts from run directories; never trains."""
 
     def work():
-        from keras_reg import experiments, report
+        from keras_reg.artifacts import make_all
+        from keras_reg.run.experiment import get
 
         _no_arguments(argv)
         out_dir = fv.out_dir or f"results/{fv.experiment}"
         runs_dir = fv.runs_dir or f"results/{fv.experiment}/runs"
-        for path in report.make_all(experiments.get(fv.experiment), runs_dir, out_dir):
+        for path in make_all(get(fv.experiment), runs_dir, out_dir):
             print(f"wrote {path}")
         return EXIT["ok"]
 
@@ -437,20 +441,20 @@ def run_benchmark(fv, argv, program="benchmark.py"):
     def work():
         import json
 
-        from keras_reg import benchmark, data, experiments, report
+        from keras_reg import data
+        from keras_reg.artifacts.io import write_text
+        from keras_reg.tools import benchmark
 
         _no_arguments(argv)
-        paper = experiments.EXPERIMENTS["paper"]
+        paper = EXPERIMENTS["paper"]
         cases = paper.check_cases(fv.cases)
         checks.Integer(2, 10**6, "an integer >= 2 (the first is a warm-up)")("epochs", fv.epochs)
         checks.Integer(64, 10**5, "an integer >= 64")("matmul_size", fv.matmul_size)
         if fv.cnn_examples > 0:
-            spec = experiments.EXPERIMENTS["cnn"].spec(
-                "baseline", data_source=fv.data_source, train_examples=fv.cnn_examples
-            )
+            spec = EXPERIMENTS["cnn"].spec("baseline", data_source=fv.data_source, train_examples=fv.cnn_examples)
             result = benchmark.benchmark_cnn(spec, data.load_mnist(fv.data_source), fv.epochs)
             print(benchmark.cnn_table(result))
-            report.write_text(fv.json_out, json.dumps(result, indent=2) + "\n")
+            write_text(fv.json_out, json.dumps(result, indent=2) + "\n")
             print(f"wrote {fv.json_out}")
             return EXIT["ok"]
         configs = {
@@ -464,13 +468,13 @@ def run_benchmark(fv, argv, program="benchmark.py"):
             text = "case,path,seed,epoch,train_accuracy,test_accuracy\n" + "".join(
                 ",".join(map(str, r)) + "\n" for r in rows
             )
-            report.write_text(fv.curves_out, text)
+            write_text(fv.curves_out, text)
             print(benchmark.curves_summary(rows))
             print(f"wrote {fv.curves_out}")
             return EXIT["ok"]
         results = benchmark.run(configs, data.load_mnist(fv.data_source), fv.epochs, fv.matmul_size)
         print(benchmark.table(results))
-        report.write_text(fv.json_out, json.dumps(results, indent=2) + "\n")
+        write_text(fv.json_out, json.dumps(results, indent=2) + "\n")
         print(f"wrote {fv.json_out}")
         return EXIT["ok"]
 

@@ -66,6 +66,29 @@ class L2(_PaperPenalty):
         return (0.5 * self.alpha) * ops.sum(ops.square(x))
 
 
+THRESHOLDS = (1e-4, 1e-3, 1e-2)
+
+HISTOGRAM_EDGES = np.linspace(-8.0, 1.0, 37)  # log10 |w|, 0.25 decades per bin
+
+
+def weight_summary(model):
+    """{"layers": [...], "histogram_edges": [...]} for every layer with a kernel (JSON-ready)."""
+    layers = []
+    for name, w in kernels(model):
+        w = w.ravel()
+        counts, _ = np.histogram(np.log10(np.maximum(w, 1e-30)), bins=HISTOGRAM_EDGES)
+        layers.append(
+            {
+                **_norms(name, w),
+                "fraction_below": {f"{t:g}": float((w < t).mean()) for t in THRESHOLDS},
+                "exact_zeros": int((w == 0).sum()),
+                "histogram": [int(c) for c in counts],
+                "below_histogram": int((w < 10 ** HISTOGRAM_EDGES[0]).sum()),
+            }
+        )
+    return {"layers": layers, "histogram_edges": [float(e) for e in HISTOGRAM_EDGES]}
+
+
 def weight_stats(model, threshold=1e-3):
     """Per-layer shrinkage and sparsity of kernels (the paper's conclusions 1-2).
 

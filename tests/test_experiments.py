@@ -2,14 +2,19 @@
 
 import pytest
 
-from keras_reg import experiments, paper
+from keras_reg import regularizers
+from keras_reg.artifacts import registry as artifact_registry
 from keras_reg.checks import ConfigError
-from keras_reg.experiments import EXPERIMENTS, Experiment
+from keras_reg.run import experiment
+from keras_reg.run.experiment import EXPERIMENTS, Experiment
+from keras_reg.studies.paper import experiment as paper_experiment
+from keras_reg.studies.paper import fidelity, reference, sweeps
+from keras_reg.studies.planar import model as planar_model
 
 
 def test_the_paper_cases_differ_only_in_the_regularizer_and_follow_the_paper():
     paper_exp = EXPERIMENTS["paper"]
-    runs = {case: paper_exp.spec(case) for case in paper.CASES}
+    runs = {case: paper_exp.spec(case) for case in reference.CASES}
     assert {r.builder_args["regularizer"] for r in runs.values()} == {"none", "l1", "l2", "dropout"}
     base = runs["standard"].values()
     for run in runs.values():
@@ -41,14 +46,16 @@ def test_the_default_protocol_is_the_tf1_lesson_code_and_others_are_named():
 
 def test_the_fitted_protocol_changes_only_l1s_alpha_and_dropouts_keep_probability():
     paper_exp = EXPERIMENTS["paper"]
-    fitted = {case: paper_exp.spec(case, protocol="fitted") for case in paper.CASES}
+    fitted = {case: paper_exp.spec(case, protocol="fitted") for case in reference.CASES}
     for case in ("standard", "l2"):
         assert fitted[case].identity() == paper_exp.spec(case).identity()
-    assert experiments.FITTED["l1"].keys() == {"alpha"} and experiments.FITTED["dropout"].keys() == {"keep_prob"}
+    assert paper_experiment.FITTED["l1"].keys() == {"alpha"} and paper_experiment.FITTED["dropout"].keys() == {
+        "keep_prob"
+    }
     for case in ("l1", "dropout"):
         assert (
             fitted[case].identity()
-            == paper_exp.spec(case, **experiments.FITTED[case]).identity()
+            == paper_exp.spec(case, **paper_experiment.FITTED[case]).identity()
             != paper_exp.spec(case).identity()
         )
     # A setting given by the user still wins over the protocol's per-case value.
@@ -59,22 +66,20 @@ def test_the_fitted_protocol_changes_only_l1s_alpha_and_dropouts_keep_probabilit
 
 
 def test_every_registered_experiment_has_valid_cases_a_description_and_known_artifacts():
-    from keras_reg import report
-
-    for experiment in EXPERIMENTS.values():
-        assert experiment.description and experiment.cases
-        grid = experiment.grid()
-        assert len(grid) == len(experiment.cases) * len(experiment.seeds)
-        assert all(kind in report.ARTIFACTS for kind, _ in experiment.artifacts)
-        if experiment.baseline is not None:
-            assert experiment.baseline in experiment.cases
+    for exp in EXPERIMENTS.values():
+        assert exp.description and exp.cases
+        grid = exp.grid()
+        assert len(grid) == len(exp.cases) * len(exp.seeds)
+        assert all(kind in artifact_registry.ARTIFACTS for kind, _ in exp.artifacts)
+        if exp.baseline is not None:
+            assert exp.baseline in exp.cases
 
 
 def test_fidelity_cases_are_candidate_diffs_compared_with_the_paper_case():
-    fidelity = EXPERIMENTS["fidelity"]
-    assert len(fidelity.cases) == 4 * len(experiments.FIDELITY_CANDIDATES)
-    assert fidelity.reference_case("tf1_code+weights_only/l1") == "l1"
-    assert fidelity.spec("tf1_code/l2").identity() == EXPERIMENTS["paper"].spec("l2", epochs=20).identity()
+    fid = EXPERIMENTS["fidelity"]
+    assert len(fid.cases) == 4 * len(fidelity.FIDELITY_CANDIDATES)
+    assert fid.reference_case("tf1_code+weights_only/l1") == "l1"
+    assert fid.spec("tf1_code/l2").identity() == EXPERIMENTS["paper"].spec("l2", epochs=20).identity()
 
 
 def test_planar_l2_is_the_tutorials_lambd_over_m():
@@ -82,11 +87,9 @@ def test_planar_l2_is_the_tutorials_lambd_over_m():
     # alpha/2 sum W^2, so alpha = lambd / m.
     import numpy as np
 
-    from keras_reg import models, regularizers
-
     alpha = EXPERIMENTS["planar"].spec("l2").builder_args["alpha"]
     assert alpha == pytest.approx(0.7 / 211)
-    model = models.planar_mlp("l2", alpha=alpha, seed=0)
+    model = planar_model.planar_mlp("l2", alpha=alpha, seed=0)
     kernels = [layer.kernel.numpy() for layer in model.layers if hasattr(layer, "kernel")]
     tutorial = 0.7 / (2 * 211) * sum(float(np.sum(np.square(w))) for w in kernels)
     ours = sum(float(regularizers.L2(alpha)(w)) for w in kernels)
@@ -96,14 +99,14 @@ def test_planar_l2_is_the_tutorials_lambd_over_m():
 def test_register_refuses_a_case_whose_spec_is_invalid_and_unknown_cases_are_one_line():
     bad = Experiment(name="bad", description="x", base={"model": "paper_mlp"}, cases={"a": {"keep_prob": 2.0}})
     with pytest.raises(ConfigError, match="keep_prob"):
-        experiments.register(bad)
+        experiment.register(bad)
     assert "bad" not in EXPERIMENTS
     with pytest.raises(ConfigError, match="`case`"):
         EXPERIMENTS["paper"].spec("l3")
 
 
 def test_a_sweep_is_its_values_as_cases_and_its_off_value_is_the_standard_network():
-    for name, sweep in experiments.SWEEPS.items():
+    for name, sweep in sweeps.SWEEPS.items():
         experiment = EXPERIMENTS[name]
         assert list(experiment.cases) == [sweep.case(v) for v in sweep.values]
         none = experiment.spec("none")

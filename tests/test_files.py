@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from keras_reg import cli, files, training
+from keras_reg import cli, files
+from keras_reg.run import rundir
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
@@ -108,8 +109,8 @@ def test_every_damaged_file_is_rebuilt_or_refused_in_one_line(template, tmp_path
     status, err = _run(run_dir, epochs, capsys)
     _one_line_or_ok(status, err, "train.py")
     if status == 0:  # then the directory is consistent: a spec, a history to its last epoch, figures
-        assert training.read_spec(run_dir).epochs == epochs
-        assert training.read_history(run_dir)["epoch"][-1] == epochs
+        assert rundir.read_spec(run_dir).epochs == epochs
+        assert rundir.read_history(run_dir)["epoch"][-1] == epochs
         _one_line_or_ok(*_figures(runs, tmp_path / "figs", capsys), "make_figures.py")
     else:
         assert any(word in err for word in ("--overwrite", "delete")), err
@@ -136,14 +137,15 @@ def test_a_damaged_config_json_is_one_line_from_the_script_not_a_traceback(tmp_p
 
 @pytest.mark.backend
 def test_a_run_directory_in_use_is_refused_at_once_naming_the_holder(tmp_path, monkeypatch, capsys):
-    from keras_reg import data
+    from keras_reg.run import rundir
+    from keras_reg.studies.planar import data as planar_data
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    fd = files.acquire_lock(run_dir / training.LOCK)
+    fd = files.acquire_lock(run_dir / rundir.LOCK)
     try:
         with monkeypatch.context() as patch:
-            patch.setattr(data, "planar_dataset", lambda *a, **k: pytest.fail("data was loaded"))
+            patch.setattr(planar_data, "planar_dataset", lambda *a, **k: pytest.fail("data was loaded"))
             status, err = _run(run_dir, 500, capsys)
         assert status == 2 and err.count("\n") == 1 and f"in use by process {os.getpid()}" in err
     finally:
@@ -193,7 +195,7 @@ def test_two_grids_into_one_folder_share_the_runs_and_train_each_once(tmp_path):
     logs = "".join(o[0] for o in outputs)
     for case in ("none", "l2", "dropout", "dropout_fixed_mask"):
         for seed in (0, 1):
-            assert training.read_history(tmp_path / "runs" / case / f"seed_{seed}")["epoch"][-1] == 3000
+            assert rundir.read_history(tmp_path / "runs" / case / f"seed_{seed}")["epoch"][-1] == 3000
     trained = sum("epoch 3000/3000" in line for line in logs.splitlines())
     assert trained == 8, logs[-3000:]  # each of the 8 runs trained once, by one grid or the other
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from keras_reg import geometry
+from keras_reg.studies.paper import geometry
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0, 1.5, 3.0])

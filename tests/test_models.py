@@ -3,7 +3,10 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_reg import layers, models, regularizers
+from keras_reg import layers, regularizers
+from keras_reg.studies.cnn import model as cnn_model
+from keras_reg.studies.paper import model as paper_model
+from keras_reg.studies.planar import model as planar_model
 
 pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
 
@@ -13,7 +16,7 @@ def _layers_of(model, cls):
 
 
 def test_paper_mlp_architecture_and_parameter_count():
-    model = models.paper_mlp()
+    model = paper_model.paper_mlp()
     # 784*1000 + 1000 + 1000*500 + 500 + 500*10 + 10 (paper Figure 9)
     assert model.count_params() == 1_290_510
     dense = _layers_of(model, keras.layers.Dense)
@@ -27,7 +30,7 @@ def test_paper_mlp_architecture_and_parameter_count():
 
 @pytest.mark.parametrize("name, cls", [("l1", regularizers.L1), ("l2", regularizers.L2)])
 def test_paper_mlp_penalizes_the_three_kernels_only(name, cls):
-    model = models.paper_mlp(name, alpha=0.001)
+    model = paper_model.paper_mlp(name, alpha=0.001)
     dense = _layers_of(model, keras.layers.Dense)
     assert all(isinstance(d.kernel_regularizer, cls) and d.kernel_regularizer.alpha == 0.001 for d in dense)
     assert all(d.bias_regularizer is None for d in dense)
@@ -38,7 +41,7 @@ def test_paper_mlp_penalizes_the_three_kernels_only(name, cls):
 
 
 def test_paper_mlp_dropout_follows_each_hidden_layer_with_rate_one_minus_keep():
-    model = models.paper_mlp("dropout", keep_prob=0.8)
+    model = paper_model.paper_mlp("dropout", keep_prob=0.8)
     kinds = [type(layer).__name__ for layer in model.layers[1:]]
     assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense", "Softmax"]
     assert [d.rate for d in _layers_of(model, keras.layers.Dropout)] == pytest.approx([0.2, 0.2])
@@ -46,16 +49,16 @@ def test_paper_mlp_dropout_follows_each_hidden_layer_with_rate_one_minus_keep():
 
 
 def test_paper_mlp_input_dropout_is_a_first_layer_of_its_own_keep_probability():
-    model = models.paper_mlp("dropout", keep_prob=0.5, input_keep_prob=0.8, seed=0)
+    model = paper_model.paper_mlp("dropout", keep_prob=0.5, input_keep_prob=0.8, seed=0)
     kinds = [type(layer).__name__ for layer in model.layers[1:]]
     assert kinds == ["Dropout", "Dense", "Dropout", "Dense", "Dropout", "Dense", "Softmax"]
     assert [d.rate for d in _layers_of(model, keras.layers.Dropout)] == pytest.approx([0.2, 0.5, 0.5])
     # Only the Dropout case drops inputs: the setting is ignored by the others, as keep_prob is.
-    assert not _layers_of(models.paper_mlp("l2", input_keep_prob=0.8), keras.layers.Dropout)
+    assert not _layers_of(paper_model.paper_mlp("l2", input_keep_prob=0.8), keras.layers.Dropout)
 
 
 def test_paper_mlp_dropout_l2_keeps_the_l2_penalty_beside_dropout():
-    model = models.paper_mlp("dropout", keep_prob=0.5, alpha=0.001, penalize_biases=True, dropout_l2=True, seed=0)
+    model = paper_model.paper_mlp("dropout", keep_prob=0.5, alpha=0.001, penalize_biases=True, dropout_l2=True, seed=0)
     assert [type(layer).__name__ for layer in model.layers[1:]] == [
         "Dense",
         "Dropout",
@@ -67,16 +70,17 @@ def test_paper_mlp_dropout_l2_keeps_the_l2_penalty_beside_dropout():
     # The lesson code's 0.0005 * (l2_loss(W1) + l2_loss(b1) + ...): alpha/2 sum v^2 over kernels and biases.
     expected = sum(0.001 / 2 * float(np.sum(np.square(v))) for v in model.get_weights())
     assert float(ops.sum(ops.stack(model.losses))) == pytest.approx(expected, rel=1e-5)
-    assert models.paper_mlp("dropout", dropout_l2=False).losses == []
+    assert paper_model.paper_mlp("dropout", dropout_l2=False).losses == []
     assert (
-        models.paper_mlp("l1", dropout_l2=True).get_layer("hidden_1").kernel_regularizer.__class__ is regularizers.L1
+        paper_model.paper_mlp("l1", dropout_l2=True).get_layer("hidden_1").kernel_regularizer.__class__
+        is regularizers.L1
     )  # only Dropout's case
 
 
 def test_paper_mlp_original_dropout_is_unscaled_in_training_and_times_p_at_test():
     keep = 0.5
-    original = models.paper_mlp("dropout", keep_prob=keep, dropout_form="original", seed=0)
-    inverted = models.paper_mlp("dropout", keep_prob=keep, seed=0)
+    original = paper_model.paper_mlp("dropout", keep_prob=keep, dropout_form="original", seed=0)
+    inverted = paper_model.paper_mlp("dropout", keep_prob=keep, seed=0)
     assert [type(layer).__name__ for layer in original.layers[1:]] == [
         "Dense",
         "Dropout",
@@ -109,7 +113,7 @@ def test_paper_mlp_original_dropout_is_unscaled_in_training_and_times_p_at_test(
 
 def test_paper_mlp_batch_masks_share_one_mask_per_batch():
     keep = 0.5
-    model = models.paper_mlp("dropout", keep_prob=keep, dropout_mask="batch", seed=0)
+    model = paper_model.paper_mlp("dropout", keep_prob=keep, dropout_mask="batch", seed=0)
     assert [d.noise_shape for d in _layers_of(model, keras.layers.Dropout)] == [(1, None), (1, None)]
     hidden = keras.Model(model.input, model.get_layer("dropout_1").output)
     tanh = keras.Model(model.input, model.get_layer("hidden_1").output)
@@ -129,7 +133,7 @@ def test_paper_mlp_batch_masks_share_one_mask_per_batch():
     assert abs(masks.mean() - keep) < 0.02
     assert len({m.tobytes() for m in masks}) == 20
     # The default draws each unit of each example on its own.
-    default = models.paper_mlp("dropout", seed=0)
+    default = paper_model.paper_mlp("dropout", seed=0)
     per_unit = (
         ops.convert_to_numpy(keras.Model(default.input, default.get_layer("dropout_1").output)(x, training=True)) != 0
     )
@@ -137,12 +141,12 @@ def test_paper_mlp_batch_masks_share_one_mask_per_batch():
 
 
 def test_paper_mlp_standard_has_no_regularization():
-    model = models.paper_mlp("none")
+    model = paper_model.paper_mlp("none")
     assert model.losses == [] and not _layers_of(model, keras.layers.Dropout)
 
 
 def test_paper_mlp_mixed_bfloat16_keeps_weights_softmax_and_outputs_in_float32():
-    model = models.paper_mlp("dropout", dtype="mixed_bfloat16", seed=0)
+    model = paper_model.paper_mlp("dropout", dtype="mixed_bfloat16", seed=0)
     compute = {layer.name: layer.compute_dtype for layer in model.layers[1:]}
     assert compute == {
         "hidden_1": "bfloat16",
@@ -156,7 +160,7 @@ def test_paper_mlp_mixed_bfloat16_keeps_weights_softmax_and_outputs_in_float32()
     out = model(np.full((2, 784), 0.5, "float32"))
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
     # The same weights in float32 give the same probabilities to bfloat16's precision.
-    reference = models.paper_mlp("dropout", seed=0)
+    reference = paper_model.paper_mlp("dropout", seed=0)
     reference.set_weights(model.get_weights())
     np.testing.assert_allclose(
         ops.convert_to_numpy(out), ops.convert_to_numpy(reference(np.full((2, 784), 0.5, "float32"))), atol=2e-2
@@ -164,18 +168,18 @@ def test_paper_mlp_mixed_bfloat16_keeps_weights_softmax_and_outputs_in_float32()
 
 
 def test_paper_mlp_initializers():
-    tf1 = models.paper_mlp(initializer="tf1_truncated_normal", seed=0)
+    tf1 = paper_model.paper_mlp(initializer="tf1_truncated_normal", seed=0)
     kernel = ops.convert_to_numpy(tf1.get_layer("hidden_1").kernel)
     assert abs(kernel.std() - 0.1 * 0.8796) < 0.002  # truncated at 2 sigma: std factor 0.8796
     assert np.abs(kernel).max() <= 0.2 + 1e-6
     np.testing.assert_array_equal(ops.convert_to_numpy(tf1.get_layer("hidden_1").bias), np.float32(0.1))
-    glorot = ops.convert_to_numpy(models.paper_mlp(seed=0).get_layer("hidden_1").kernel)
+    glorot = ops.convert_to_numpy(paper_model.paper_mlp(seed=0).get_layer("hidden_1").kernel)
     assert np.abs(glorot).max() <= np.sqrt(6 / 1784) + 1e-6
 
 
 def test_paper_mlp_seed_makes_weights_reproducible():
-    a = models.paper_mlp(seed=3).get_weights()
-    b = models.paper_mlp(seed=3).get_weights()
+    a = paper_model.paper_mlp(seed=3).get_weights()
+    b = paper_model.paper_mlp(seed=3).get_weights()
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
@@ -197,42 +201,18 @@ def test_paper_mlp_seed_makes_weights_reproducible():
 )
 def test_paper_mlp_refuses_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=rf"`{name}`"):
-        models.paper_mlp(**kwargs)
-
-
-def test_deeper_cnn_shapes_and_options():
-    plain = models.deeper_cnn()
-    assert tuple(plain(np.zeros((2, 28, 28, 1), "float32")).shape) == (2, 10)
-    assert plain.losses == [] and not _layers_of(plain, layers.StochasticDepth)
-    full = models.deeper_cnn(weight_decay=0.001, dropout=0.3, stochastic_depth=0.8, seed=0)
-    # Same architecture: the options add no parameters.
-    assert full.count_params() == plain.count_params() == 2_515_530
-    convs = _layers_of(full, keras.layers.Conv2D)
-    assert [c.filters for c in convs] == [64, 64, 64, 128, 128, 128, 256, 256, 256]
-    assert len(full.losses) == len(convs) + 2  # every conv and dense kernel
-    assert [d.rate for d in _layers_of(full, keras.layers.Dropout)] == [0.3]
-    sd = _layers_of(full, layers.StochasticDepth)
-    assert [s.survival_probability for s in sd] == pytest.approx(layers.linear_decay(3, 0.8))
-    assert len(_layers_of(full, keras.layers.BatchNormalization)) == 9
-    assert len(_layers_of(full, keras.layers.MaxPooling2D)) == 3
-
-
-def test_deeper_cnn_refuses_bad_arguments():
-    with pytest.raises(ValueError, match="`dropout`"):
-        models.deeper_cnn(dropout=1.0)
-    with pytest.raises(ValueError, match="`stochastic_depth`"):
-        models.deeper_cnn(stochastic_depth=0.0)
+        paper_model.paper_mlp(**kwargs)
 
 
 def test_planar_mlp_shapes_and_options():
-    model = models.planar_mlp()
+    model = planar_model.planar_mlp()
     assert [d.units for d in _layers_of(model, keras.layers.Dense)] == [20, 3, 1]
     assert model.count_params() == 127
     out = ops.convert_to_numpy(model(np.zeros((4, 2), "float32")))
     assert out.shape == (4, 1) and np.all((out > 0) & (out < 1))
-    assert len(models.planar_mlp("l2", alpha=0.01).losses) == 3
+    assert len(planar_model.planar_mlp("l2", alpha=0.01).losses) == 3
     assert [
-        d.rate for d in _layers_of(models.planar_mlp("dropout", keep_prob=0.86), keras.layers.Dropout)
+        d.rate for d in _layers_of(planar_model.planar_mlp("dropout", keep_prob=0.86), keras.layers.Dropout)
     ] == pytest.approx([0.14, 0.14])
 
 
@@ -247,11 +227,11 @@ def test_planar_mlp_shapes_and_options():
 )
 def test_planar_mlp_refuses_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=rf"`{name}`"):
-        models.planar_mlp(**kwargs)
+        planar_model.planar_mlp(**kwargs)
 
 
 def test_planar_mlp_is_initialized_as_the_tutorials_course_and_its_dropout_can_fix_its_mask():
-    model = models.planar_mlp(seed=0)
+    model = planar_model.planar_mlp(seed=0)
     assert model.count_params() == (2 * 20 + 20) + (20 * 3 + 3) + (3 + 1)
     for name in ("hidden_1", "hidden_2", "logit"):
         init = model.get_layer(name).kernel_initializer.get_config()
@@ -261,15 +241,15 @@ def test_planar_mlp_is_initialized_as_the_tutorials_course_and_its_dropout_can_f
             "untruncated_normal",
         )  # randn / sqrt(n_prev)
         assert not model.get_layer(name).bias.numpy().any()
-    fixed = models.planar_mlp("dropout", keep_prob=0.86, fixed_mask=True, seed=0)
+    fixed = planar_model.planar_mlp("dropout", keep_prob=0.86, fixed_mask=True, seed=0)
     assert [type(layer).__name__ for layer in fixed.layers].count("FixedMaskDropout") == 2
-    assert [type(layer).__name__ for layer in models.planar_mlp("dropout", keep_prob=0.86, seed=0).layers].count(
+    assert [type(layer).__name__ for layer in planar_model.planar_mlp("dropout", keep_prob=0.86, seed=0).layers].count(
         "Dropout"
     ) == 2
 
 
 def test_report_cnn_is_the_reports_network_with_its_options():
-    plain = models.report_cnn(seed=0)
+    plain = cnn_model.report_cnn(seed=0)
     assert tuple(plain(np.zeros((2, 28, 28, 1), "float32")).shape) == (2, 10)
     convs = _layers_of(plain, keras.layers.Conv2D)
     assert [(c.filters, c.kernel_size, c.strides, c.padding) for c in convs] == [
@@ -282,12 +262,12 @@ def test_report_cnn_is_the_reports_network_with_its_options():
     conv_macs = sum(np.prod(c.output.shape[1:]) * np.prod(c.kernel.shape[:-1]) for c in convs)
     assert 2 * conv_macs / 1e6 == pytest.approx(58.7, abs=0.05)
     assert [tuple(d.kernel.shape) for d in _layers_of(plain, keras.layers.Dense)] == [(3 * 3 * 256, 512), (512, 10)]
-    full = models.report_cnn(weight_decay=0.001, dropout=0.3, stochastic_depth=0.8, seed=0)
+    full = cnn_model.report_cnn(alpha=0.001, dropout=0.3, stochastic_depth=0.8, seed=0)
     assert full.count_params() == plain.count_params()  # the options add no parameters
     assert len(full.losses) == 16  # coupled weight decay: every kernel, bias, BN scale and offset
     assert [d.rate for d in _layers_of(full, keras.layers.Dropout)] == [0.3]
     assert [s.survival_probability for s in _layers_of(full, layers.StochasticDepth)] == [0.8]  # conv1 only
-    linear = models.report_cnn(stochastic_depth=0.5, sd_blocks="all")
+    linear = cnn_model.report_cnn(stochastic_depth=0.5, sd_blocks="all")
     assert [s.survival_probability for s in _layers_of(linear, layers.StochasticDepth)] == pytest.approx(
         [1 - 1 / 6, 1 - 2 / 6, 0.5]
     )
@@ -295,7 +275,7 @@ def test_report_cnn_is_the_reports_network_with_its_options():
 
 def test_report_cnn_weight_decay_is_coupled_l2_on_every_variable():
     # PyTorch's Adam(weight_decay=wd) adds wd * v to every parameter's gradient: the penalty wd/2 sum v^2.
-    model = models.report_cnn(weight_decay=0.001, seed=0)
+    model = cnn_model.report_cnn(alpha=0.001, seed=0)
     expected = (
         0.001 / 2 * sum(float(np.sum(np.square(keras.ops.convert_to_numpy(v)))) for v in model.trainable_variables)
     )
@@ -304,6 +284,6 @@ def test_report_cnn_weight_decay_is_coupled_l2_on_every_variable():
 
 def test_report_cnn_refuses_bad_arguments():
     with pytest.raises(ValueError, match="`sd_blocks`"):
-        models.report_cnn(sd_blocks="conv2")
+        cnn_model.report_cnn(sd_blocks="conv2")
     with pytest.raises(ValueError, match="`stochastic_depth`"):
-        models.report_cnn(stochastic_depth=0.0)
+        cnn_model.report_cnn(stochastic_depth=0.0)

@@ -6,7 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_reg import models, regularizers
+from keras_reg import regularizers
+from keras_reg.studies.paper import model as paper_model
+from keras_reg.studies.planar import model as planar_model
 
 pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
 
@@ -82,7 +84,7 @@ def test_config_round_trip(cls):
 
 
 def test_saved_model_reloads_in_a_fresh_process(tmp_path):
-    model = models.paper_mlp("l1", alpha=0.002, seed=1)
+    model = paper_model.paper_mlp("l1", alpha=0.002, seed=1)
     path = tmp_path / "m.keras"
     model.save(path)
     code = (
@@ -106,4 +108,4 @@ def test_weight_stats_reports_norms_and_sparsity():
 
 def test_weight_stats_refuses_bad_threshold():
     with pytest.raises(ValueError, match="`threshold`"):
-        regularizers.weight_stats(models.planar_mlp(), threshold=0)
+        regularizers.weight_stats(planar_model.planar_mlp(), threshold=0)

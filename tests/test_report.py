@@ -10,9 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keras_reg import paper, report
-from keras_reg.experiments import EXPERIMENTS
-from keras_reg.training import HISTORY_COLUMNS, _write_history
+from keras_reg.artifacts import curves, stats, summary, tables
+from keras_reg.artifacts import io as artifact_io
+from keras_reg.artifacts import registry as artifact_registry
+from keras_reg.run import grid as grids
+from keras_reg.run import rundir
+from keras_reg.run.experiment import EXPERIMENTS
+from keras_reg.run.rundir import HISTORY_COLUMNS, _write_history
+from keras_reg.studies.paper import fidelity, reference
+from keras_reg.studies.paper import model as paper_model
 
 PAPER, FIDELITY = EXPERIMENTS["paper"], EXPERIMENTS["fidelity"]
 
@@ -42,17 +48,17 @@ def runs_dir(tmp_path):
 
 
 def test_printed_table3_is_table2_minus_table1():
-    for case in paper.CASES:
+    for case in reference.CASES:
         for k in range(5):
-            assert paper.PRINTED_GAP[case][k] == pytest.approx(
-                paper.TRAIN_ACCURACY[case][k] - paper.TEST_ACCURACY[case][k], abs=0.005
+            assert reference.PRINTED_GAP[case][k] == pytest.approx(
+                reference.TRAIN_ACCURACY[case][k] - reference.TEST_ACCURACY[case][k], abs=0.005
             )
 
 
 def test_table_cells_are_mean_std_paper_and_difference(runs_dir):
-    runs = report.load_runs(runs_dir, PAPER.cases)
+    runs = artifact_io.load_runs(runs_dir, PAPER.cases)
     assert sorted(runs["standard"]) == [0, 1] and list(runs["dropout"]) == [3]
-    test = {(c["case"], c["epoch"]): c for c in report.table_cells(PAPER, runs, "test")}
+    test = {(c["case"], c["epoch"]): c for c in tables.table_cells(PAPER, runs, "test")}
     cell = test[("standard", 20)]
     # seeds: 98.02 and 97.02 (0.98/0.97 + 20/1e5, in percent)
     assert cell["seeds"] == 2
@@ -61,7 +67,7 @@ def test_table_cells_are_mean_std_paper_and_difference(runs_dir):
     assert cell["paper"] == 97.92 and cell["difference"] == pytest.approx(97.52 - 97.92)
     assert test[("l1", 100)]["ours_mean"] == pytest.approx(96.1) and test[("l1", 100)]["ours_std"] == 0.0
     assert ("dropout", 40) in test and ("dropout", 60) not in test  # only epochs the run reached
-    gap = {(c["case"], c["epoch"]): c for c in report.table_cells(PAPER, runs, "gap")}
+    gap = {(c["case"], c["epoch"]): c for c in tables.table_cells(PAPER, runs, "gap")}
     # gap per seed: 99.02 - 98.02 = 1.0 and 99.52 - 97.02 = 2.5
     assert gap[("standard", 20)]["ours_mean"] == pytest.approx(1.75)
     assert gap[("standard", 20)]["paper"] == 1.53
@@ -69,7 +75,7 @@ def test_table_cells_are_mean_std_paper_and_difference(runs_dir):
 
 def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
     out = tmp_path / "out"
-    paths = report.make_all(PAPER, runs_dir, out)
+    paths = artifact_registry.make_all(PAPER, runs_dir, out)
     names = sorted(p.name for p in paths)
     assert names == sorted(
         [
@@ -105,9 +111,9 @@ def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
 
 
 def test_summary_numbers_are_computed_from_the_runs(runs_dir):
-    runs = report.load_runs(runs_dir, PAPER.cases)
-    text = report.summary_markdown(PAPER, runs)
-    cells = report.table_cells(PAPER, runs, "test") + report.table_cells(PAPER, runs, "train")
+    runs = artifact_io.load_runs(runs_dir, PAPER.cases)
+    text = summary.summary_markdown(PAPER, runs)
+    cells = tables.table_cells(PAPER, runs, "test") + tables.table_cells(PAPER, runs, "train")
     assert len(cells) == 2 * (3 * 5 + 2)
     assert (
         f"over the 34 cells of its test and training tables: {np.mean([abs(c['difference']) for c in cells]):.2f} pp"
@@ -119,7 +125,7 @@ def test_summary_numbers_are_computed_from_the_runs(runs_dir):
     assert re.search(r"\| Standard \| [0-9.]+ \| [0-9.]+ \| -0\.61 to -0\.40 \|", text)
     # A case whose curve passes the standard's: above it from that epoch on.
     runs["l1"][0]["test_accuracy"] = np.where(runs["l1"][0]["epoch"] >= 30, 0.99, 0.9)
-    assert "- L1: above it at 71 of the 81 epochs from 20 on; at every epoch from 30 on." in report.summary_markdown(
+    assert "- L1: above it at 71 of the 81 epochs from 20 on; at every epoch from 30 on." in summary.summary_markdown(
         PAPER, runs
     )
 
@@ -127,11 +133,11 @@ def test_summary_numbers_are_computed_from_the_runs(runs_dir):
 def test_summary_of_runs_short_of_the_first_printed_epoch_says_so_without_warnings(runs_dir):
     runs = {
         case: {seed: {k: v[:5] for k, v in h.items()} for seed, h in seeds.items()}
-        for case, seeds in report.load_runs(runs_dir, PAPER.cases).items()
+        for case, seeds in artifact_io.load_runs(runs_dir, PAPER.cases).items()
     }
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # NumPy's "Mean of empty slice" was printed here
-        text = report.summary_markdown(PAPER, runs)
+        text = summary.summary_markdown(PAPER, runs)
     assert (
         "No run reached a printed epoch (the runs reach epoch 5; the first printed is 20), so there is nothing to compare yet."
         in text
@@ -171,15 +177,15 @@ def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_pa
     accuracies = {"standard": (0.99, 0.98), "l1": (0.97, 0.96), "l2": (0.97, 0.96), "dropout": (0.96, 0.95)}
     for case, (train, test) in accuracies.items():
         _fake_run(tmp_path / "cand", case, 0, train, test, epochs=20)
-    runs = report.load_runs(tmp_path, ["cand/" + c for c in paper.CASES] + ["missing/l1"])
-    (row,) = report.fidelity_rows(FIDELITY, runs)
+    runs = artifact_io.load_runs(tmp_path, ["cand/" + c for c in reference.CASES] + ["missing/l1"])
+    (row,) = fidelity.fidelity_rows(FIDELITY, runs)
     expected = []
     for case, (train, test) in accuracies.items():
-        expected.append(abs(100 * (test + 20e-5) - paper.TEST_ACCURACY[case][0]))
-        expected.append(abs(100 * (train + 20e-5) - paper.TRAIN_ACCURACY[case][0]))
+        expected.append(abs(100 * (test + 20e-5) - reference.TEST_ACCURACY[case][0]))
+        expected.append(abs(100 * (train + 20e-5) - reference.TRAIN_ACCURACY[case][0]))
     assert row["cells"] == 8 and row["distance"] == pytest.approx(np.mean(expected))
     assert row["distance_at_20"] == pytest.approx(row["distance"])
-    table = report.fidelity_markdown(FIDELITY, runs)
+    table = fidelity.fidelity_markdown(FIDELITY, runs)
     assert "| cand | 1 |" in table
     assert len({line.count("|") for line in table.splitlines()}) == 1  # every row as wide as the header
     assert row["seed_distance"] == pytest.approx((np.mean(expected), 0.0))
@@ -187,10 +193,10 @@ def test_fidelity_distance_is_mean_absolute_difference_over_covered_cells(tmp_pa
 
 def test_fidelity_distance_at_20_ignores_later_columns(tmp_path):
     _fake_run(tmp_path / "long", "standard", 0, 0.99, 0.98, epochs=100)
-    (row,) = report.fidelity_rows(FIDELITY, report.load_runs(tmp_path, ["long/standard"]))
+    (row,) = fidelity.fidelity_rows(FIDELITY, artifact_io.load_runs(tmp_path, ["long/standard"]))
     at20 = [
-        abs(100 * (0.98 + 20e-5) - paper.TEST_ACCURACY["standard"][0]),
-        abs(100 * (0.99 + 20e-5) - paper.TRAIN_ACCURACY["standard"][0]),
+        abs(100 * (0.98 + 20e-5) - reference.TEST_ACCURACY["standard"][0]),
+        abs(100 * (0.99 + 20e-5) - reference.TRAIN_ACCURACY["standard"][0]),
     ]
     assert row["cells"] == 10 and row["distance_at_20"] == pytest.approx(np.mean(at20))
     assert row["distance"] != pytest.approx(row["distance_at_20"])
@@ -213,7 +219,7 @@ def test_the_cnn_table_has_the_reports_numbers_beside_ours_a_stability_measure_a
     for case in cnn.cases:
         _fake_run(tmp_path / "runs", case, 0, 0.9, 0.8, epochs=5)
         _fake_run(tmp_path / "runs", case, 1, 0.92, 0.84, epochs=5)
-    paths = report.make_all(cnn, tmp_path / "runs", tmp_path / "out")
+    paths = artifact_registry.make_all(cnn, tmp_path / "runs", tmp_path / "out")
     curves = {
         f"{name}.{suffix}"
         for name in ("test_accuracy", "train_accuracy", "test_loss", "train_loss")
@@ -249,7 +255,7 @@ def _cnn_claims(tmp_path, made):
             )
     return "".join(
         p.read_text()
-        for p in report.make_all(EXPERIMENTS["cnn"], tmp_path / "runs", tmp_path / "out")
+        for p in artifact_registry.make_all(EXPERIMENTS["cnn"], tmp_path / "runs", tmp_path / "out")
         if p.name == "claims.md"
     )
 
@@ -317,7 +323,7 @@ def test_a_partial_cnn_study_says_which_claims_wait_for_which_cases_and_shows_it
         (tmp_path / "runs" / "stochastic_depth" / f"seed_{seed}" / "stochastic_depth.json").write_text(
             json.dumps(check)
         )
-    (path,) = [p for p in report.make_all(cnn, tmp_path / "runs", tmp_path / "out") if p.name == "claims.md"]
+    (path,) = [p for p in artifact_registry.make_all(cnn, tmp_path / "runs", tmp_path / "out") if p.name == "claims.md"]
     text = path.read_text()
     assert text.count("| not yet tested: needs the weight_decay and dropout cases |") == 3
     assert "| not yet tested: needs the weight_decay case |" in text
@@ -337,16 +343,16 @@ def test_a_partial_cnn_study_says_which_claims_wait_for_which_cases_and_shows_it
 
 
 def test_roughness_is_the_mean_absolute_change_between_evaluations():
-    assert report._roughness({"test_loss": [0.5, 0.3, 0.4, 0.4]}, "test_loss") == pytest.approx((0.2 + 0.1 + 0.0) / 3)
+    assert stats.roughness({"test_loss": [0.5, 0.3, 0.4, 0.4]}, "test_loss") == pytest.approx((0.2 + 0.1 + 0.0) / 3)
 
 
 def test_the_planar_experiment_end_to_end_draws_boundaries_from_its_trained_models(tmp_path):
-    from keras_reg import reproduce
+    from keras_reg.artifacts import registry as artifact_registry
 
     planar = EXPERIMENTS["planar"]
     grid = planar.grid(seeds=(0, 1), epochs=2000)
-    reproduce.run_grid(grid, tmp_path / "runs", workers=1, log=lambda line: None)
-    paths = report.make_all(planar, tmp_path / "runs", tmp_path / "out")
+    grids.run_grid(grid, tmp_path / "runs", workers=1, log=lambda line: None)
+    paths = artifact_registry.make_all(planar, tmp_path / "runs", tmp_path / "out")
     assert {p.name for p in paths} == {
         "boundaries.png",
         "boundaries.pdf",
@@ -362,14 +368,14 @@ def test_the_planar_experiment_end_to_end_draws_boundaries_from_its_trained_mode
         "| No regularization | 2 | 2000 |" in text and "| 94.8 | 91.5 |" in text
     )  # the tutorial's numbers beside ours
     # Another network's model.keras in its place (a 784-input MLP) is refused in one line, not a shape error.
-    from keras_reg import models, training
+    from keras_reg.artifacts import registry as artifact_registry
 
-    models.paper_mlp("none").save(tmp_path / "runs" / "l2" / "seed_0" / "model.keras")
-    with pytest.raises(training.RunDirError, match="is not this run's model"):
-        report.make_all(planar, tmp_path / "runs", tmp_path / "out")
+    paper_model.paper_mlp("none").save(tmp_path / "runs" / "l2" / "seed_0" / "model.keras")
+    with pytest.raises(rundir.RunDirError, match="is not this run's model"):
+        artifact_registry.make_all(planar, tmp_path / "runs", tmp_path / "out")
     (tmp_path / "runs" / "l2" / "seed_0" / "model.keras").unlink()
     with pytest.raises(FileNotFoundError, match="model.keras is missing"):
-        report.make_all(planar, tmp_path / "runs", tmp_path / "out")
+        artifact_registry.make_all(planar, tmp_path / "runs", tmp_path / "out")
 
 
 def test_a_sweep_table_is_mean_std_per_point_with_the_paper_and_the_flat_range(tmp_path):
@@ -383,7 +389,7 @@ def test_a_sweep_table_is_mean_std_per_point_with_the_paper_and_the_flat_range(t
     for case, (a, b) in accuracies.items():
         _fake_run(tmp_path / "runs", case, 0, 0.99, a, epochs=20)
         _fake_run(tmp_path / "runs", case, 1, 0.99, b, epochs=20)
-    paths = report.make_all(keep, tmp_path / "runs", tmp_path / "out")
+    paths = artifact_registry.make_all(keep, tmp_path / "runs", tmp_path / "out")
     assert {p.name for p in paths} == {"sweep_keep.png", "sweep_keep.pdf", "sweep_keep.md"}
     text = (tmp_path / "out" / "sweep_keep.md").read_text()
     std = 100 * np.std([0.96, 0.97], ddof=1)
@@ -395,16 +401,16 @@ def test_a_sweep_table_is_mean_std_per_point_with_the_paper_and_the_flat_range(t
 
 
 def test_expected_distance_of_one_more_seed(runs_dir):
-    runs = report.load_runs(runs_dir, PAPER.cases)
+    runs = artifact_io.load_runs(runs_dir, PAPER.cases)
     cells = [
-        c for which in ("test", "train") for c in report.table_cells(PAPER, runs, which) if c["case"] == "standard"
+        c for which in ("test", "train") for c in tables.table_cells(PAPER, runs, which) if c["case"] == "standard"
     ]
     # standard's two seeds differ by 1 pp in test (s = 0.707) and 0.5 pp in training accuracy (s = 0.354)
     c4 = np.sqrt(2 / np.pi)  # for two seeds: sqrt(2/1) Gamma(1) / Gamma(1/2)
     expected = np.sqrt(2 / np.pi) * np.sqrt(1 + 1 / 2) * (np.sqrt(0.5) + np.sqrt(0.125)) / 2 / c4
-    assert report.expected_distance(cells) == pytest.approx(expected, rel=1e-6)
-    assert re.search(rf"\| Standard \| [0-9.]+ \| {expected:.2f} \|", report.summary_markdown(PAPER, runs))
-    assert np.isnan(report.expected_distance([c for c in report.table_cells(PAPER, runs, "test") if c["case"] == "l1"]))
+    assert stats.expected_distance(cells) == pytest.approx(expected, rel=1e-6)
+    assert re.search(rf"\| Standard \| [0-9.]+ \| {expected:.2f} \|", summary.summary_markdown(PAPER, runs))
+    assert np.isnan(stats.expected_distance([c for c in tables.table_cells(PAPER, runs, "test") if c["case"] == "l1"]))
 
 
 def test_expected_distance_matches_simulated_extra_seeds():
@@ -416,7 +422,7 @@ def test_expected_distance_matches_simulated_extra_seeds():
     seeds, extra = rng.normal(size=(4000, 3)), rng.normal(size=4000)
     cells = [{"ours_std": s, "seeds": 3} for s in seeds.std(axis=1, ddof=1)]
     observed = np.mean(np.abs(extra - seeds.mean(axis=1)))
-    assert report.expected_distance(cells) == pytest.approx(observed, abs=0.05)
+    assert stats.expected_distance(cells) == pytest.approx(observed, abs=0.05)
 
 
 @pytest.mark.parametrize("label", ["Baseline", "Weight decay 0.001 (coupled: Adam's weight_decay) (ours, 3 seeds)"])
@@ -429,7 +435,7 @@ def test_the_curves_legend_stays_inside_the_figure_whatever_the_labels_length(la
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     for k in range(4):
         ax.plot([1, 2], [k, k + 1], label=f"{label} {k}")
-    report._legend(fig, ax, loc="lower right")
+    curves._legend(fig, ax, loc="lower right")
     fig.tight_layout()
     fig.canvas.draw()
     legend, whole = ax.get_legend().get_window_extent(), fig.bbox
@@ -441,13 +447,13 @@ def test_the_curves_legend_stays_inside_the_figure_whatever_the_labels_length(la
 def test_short_runs_give_well_formed_tables_that_say_which_epochs_they_reach(tmp_path, epochs):
     for case in PAPER.cases:
         _fake_run(tmp_path, case, 0, 0.99, 0.98, epochs=epochs)
-    runs = report.load_runs(tmp_path, PAPER.cases)
-    report.reference_tables(PAPER, runs, tmp_path / "out", {"table1": "test"})
+    runs = artifact_io.load_runs(tmp_path, PAPER.cases)
+    tables.reference_tables(PAPER, runs, tmp_path / "out", {"table1": "test"})
     table = (tmp_path / "out" / "table1.md").read_text()
-    summary = report.summary_markdown(PAPER, runs)
-    assert f"reach epoch {epochs}" in table and (epochs >= 20 or f"reach epoch {epochs}" in summary)
-    assert "|  |" not in table and "over  seed" not in table and "Seeds per case: ." not in summary
-    assert "Seeds per case: 1." in summary
+    text = summary.summary_markdown(PAPER, runs)
+    assert f"reach epoch {epochs}" in table and (epochs >= 20 or f"reach epoch {epochs}" in text)
+    assert "|  |" not in table and "over  seed" not in table and "Seeds per case: ." not in text
+    assert "Seeds per case: 1." in text
     rows = [line for line in table.splitlines() if line.startswith("|")]
     assert all(row.count("|") == rows[0].count("|") for row in rows)  # as many cells as the header
 
@@ -468,18 +474,18 @@ def test_a_reading_sets_one_case_of_several_candidates_side_by_side(tmp_path):
     for seed, shift in ((0, 0.0), (1, 0.002)):
         _fake_run(tmp_path, "l1_as_l2/l1", seed, 0.975 + shift, 0.965 + shift)
         _fake_run(tmp_path, "tf1_code+alpha_0.00005/l1", seed, 0.98, 0.97, epochs=20)
-    runs = report.load_runs(tmp_path, FIDELITY.cases)
-    paths = report.reading(FIDELITY, runs, tmp_path / "out", "l1", ("l1_as_l2", "tf1_code+alpha_0.00005", "x"), 15)
+    runs = artifact_io.load_runs(tmp_path, FIDELITY.cases)
+    paths = fidelity.reading(FIDELITY, runs, tmp_path / "out", "l1", ("l1_as_l2", "tf1_code+alpha_0.00005", "x"), 15)
     assert {p.name for p in paths} == {"reading_l1.md", "reading_l1.png", "reading_l1.pdf"}
     rows = {
         line.split(" | ")[0][2:]: line.split(" | ")
         for line in paths[0].read_text().splitlines()
         if line.startswith("| ")
     }
-    test, train = paper.TEST_ACCURACY["l1"], paper.TRAIN_ACCURACY["l1"]
+    test, train = reference.TEST_ACCURACY["l1"], reference.TRAIN_ACCURACY["l1"]
     for seed, shift in ((0, 0.0), (1, 0.002)):
-        cells = [abs(100 * (0.965 + shift + e / 1e5) - t) for e, t in zip(paper.EPOCHS, test)]
-        cells += [abs(100 * (0.975 + shift + e / 1e5) - t) for e, t in zip(paper.EPOCHS, train)]
+        cells = [abs(100 * (0.965 + shift + e / 1e5) - t) for e, t in zip(reference.EPOCHS, test)]
+        cells += [abs(100 * (0.975 + shift + e / 1e5) - t) for e, t in zip(reference.EPOCHS, train)]
         assert f"{np.mean(cells):.2f} (seed {seed})" in rows["l1_as_l2"][3]
     at20 = [abs(97.0 + 0.02 - test[0]), abs(98.0 + 0.02 - train[0])]
     assert (
@@ -488,7 +494,7 @@ def test_a_reading_sets_one_case_of_several_candidates_side_by_side(tmp_path):
     )
     # One candidate alone is no comparison: nothing is drawn.
     assert (
-        report.reading(
+        fidelity.reading(
             FIDELITY,
             {k: v for k, v in runs.items() if k.startswith("l1_as_l2")},
             tmp_path / "o",

@@ -13,13 +13,14 @@ import keras
 import numpy as np
 import pytest
 
-from keras_reg import reproduce, training
 from keras_reg.checks import ConfigError
+from keras_reg.run import grid as grids
+from keras_reg.run import loop, rundir
 
 
 def make_config(protocol="tf1_init", **values):
     """A spec of the paper's experiment; the tests' small data sets need a protocol of the 60,000-image split."""
-    from keras_reg.experiments import EXPERIMENTS
+    from keras_reg.run.experiment import EXPERIMENTS
 
     return EXPERIMENTS["paper"].spec("standard", protocol=protocol, **values)
 
@@ -34,14 +35,14 @@ def _grid(**overrides):
 
 def _histories(runs_dir, grid):
     # Every column but the wall time of each epoch.
-    return {key: {k: v for k, v in training.read_history(runs_dir / key).items() if k != "seconds"} for key in grid}
+    return {key: {k: v for k, v in rundir.read_history(runs_dir / key).items() if k != "seconds"} for key in grid}
 
 
 def test_workers_train_the_same_runs_as_one_process_and_report_by_key(tmp_path, fake_mnist):
     grid = _grid()
-    reproduce.run_grid(grid, tmp_path / "one", datasets=fake_mnist, workers=1, log=lambda line: None)
+    grids.run_grid(grid, tmp_path / "one", datasets=fake_mnist, workers=1, log=lambda line: None)
     lines = []
-    stats = reproduce.run_grid(grid, tmp_path / "two", datasets=fake_mnist, workers=2, log=lines.append)
+    stats = grids.run_grid(grid, tmp_path / "two", datasets=fake_mnist, workers=2, log=lines.append)
     assert list(stats) == list(grid) and all(s["trained"] and s["epochs"] == 2 for s in stats.values())
     one, two = _histories(tmp_path / "one", grid), _histories(tmp_path / "two", grid)
     for key in grid:
@@ -61,7 +62,7 @@ def test_workers_train_the_same_runs_as_one_process_and_report_by_key(tmp_path, 
     assert lines[0].startswith("training 3 runs in 2 processes of ")
     for i, key in enumerate(grid, start=1):
         assert sum(line.startswith(f"[{i}/3] {key} | epoch") for line in lines) == 2
-    again = reproduce.run_grid(grid, tmp_path / "two", datasets=None, workers=2, log=lines.append)
+    again = grids.run_grid(grid, tmp_path / "two", datasets=None, workers=2, log=lines.append)
     assert not any(s["trained"] for s in again.values())  # finished runs are reused, no data needed
 
 
@@ -70,13 +71,13 @@ def test_a_failed_worker_run_is_raised_after_the_runs_in_progress_finish(tmp_pat
         key: config for key, config in sorted(_grid(none={"epochs": 20}).items(), key=lambda item: "l2" not in item[0])
     }
     other = dataclasses.replace(grid["l2/seed_3"], epochs=1, learning_rate=0.2)
-    training.train_and_evaluate(other, tmp_path / "l2/seed_3", datasets=fake_mnist, log=lambda line: None)
+    loop.train_and_evaluate(other, tmp_path / "l2/seed_3", datasets=fake_mnist, log=lambda line: None)
     # l2 (first) finds another run in its directory and fails as it opens it, long before none's 20
     # epochs end; dropout waits for a free worker, and none comes before the failure is known.
-    with pytest.raises(training.RunDirError, match="learning_rate: 0.2 there, 0.1 here"):
-        reproduce.run_grid(grid, tmp_path, datasets=fake_mnist, workers=2, log=lambda line: None)
-    assert len(training.read_history(tmp_path / "none/seed_3")["epoch"]) == 20  # finished, not lost
-    assert training.read_spec(tmp_path / "l2/seed_3") == other  # untouched
+    with pytest.raises(rundir.RunDirError, match="learning_rate: 0.2 there, 0.1 here"):
+        grids.run_grid(grid, tmp_path, datasets=fake_mnist, workers=2, log=lambda line: None)
+    assert len(rundir.read_history(tmp_path / "none/seed_3")["epoch"]) == 20  # finished, not lost
+    assert rundir.read_spec(tmp_path / "l2/seed_3") == other  # untouched
     assert not (tmp_path / "dropout/seed_3" / "config.json").exists()  # not begun after the failure
 
 
@@ -87,7 +88,7 @@ def test_errors_keep_their_fields_across_a_process_boundary():
         -1.0,
         str(ConfigError("alpha", -1.0, "a value >= 0")),
     )
-    divergence = pickle.loads(pickle.dumps(training.DivergenceError("loss is NaN", 4, 17)))
+    divergence = pickle.loads(pickle.dumps(rundir.DivergenceError("loss is NaN", 4, 17)))
     assert (str(divergence), divergence.epoch, divergence.step) == ("loss is NaN", 4, 17)
 
 
@@ -101,7 +102,7 @@ def _intra_op_threads():
 
 
 def _worker_data():
-    (x_train, y_train), (x_test, y_test) = reproduce._WORKER["raws"]["key"]
+    (x_train, y_train), (x_test, y_test) = grids._WORKER["raws"]["key"]
     return x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist()
 
 
@@ -116,22 +117,22 @@ def test_a_worker_process_is_limited_to_its_share_of_the_cores_and_gets_the_data
         (np.zeros((1, 3), np.uint8), np.array([7], np.uint8)),
     )
     context = multiprocessing.get_context("spawn")
-    initargs = (reproduce._share({"key": datasets}, tmp_path), 1, context.Queue())
-    with futures.ProcessPoolExecutor(1, context, reproduce._start_worker, initargs) as pool:
+    initargs = (grids._share({"key": datasets}, tmp_path), 1, context.Queue())
+    with futures.ProcessPoolExecutor(1, context, grids._start_worker, initargs) as pool:
         assert pool.submit(_intra_op_threads).result() == (1, 1)
         assert pool.submit(_worker_data).result() == ([[0, 1, 2], [3, 4, 5]], [1, 2], [[0, 0, 0]], [7])
 
 
 def test_default_workers_is_one_per_core_within_memory(monkeypatch):
-    monkeypatch.setattr(reproduce, "_cores", lambda: 3)
+    monkeypatch.setattr(grids, "_cores", lambda: 3)
     if keras.backend.backend() != "tensorflow":
-        assert reproduce.default_workers(10) == 1  # side by side is measured with TensorFlow only
+        assert grids.default_workers(10) == 1  # side by side is measured with TensorFlow only
         return
     page, pages = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_PHYS_PAGES")
-    assert reproduce.default_workers(1) == 1
-    assert reproduce.default_workers(2) == min(2, page * pages // 2**31)
+    assert grids.default_workers(1) == 1
+    assert grids.default_workers(2) == min(2, page * pages // 2**31)
     monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 2 * 2**31 // 4096}[name])
-    assert reproduce.default_workers(10) == 2  # 4 GiB: two processes, not three
+    assert grids.default_workers(10) == 2  # 4 GiB: two processes, not three
 
 
 def test_a_script_without_a_main_guard_fails_at_once_instead_of_waiting_for_its_workers(tmp_path):
@@ -140,12 +141,14 @@ def test_a_script_without_a_main_guard_fails_at_once_instead_of_waiting_for_its_
     script.write_text(
         textwrap.dedent(f"""
         import numpy as np
-        from keras_reg import reproduce
-        from keras_reg.experiments import EXPERIMENTS
+        from keras_reg.run import grid as grids
+        from keras_reg.run import loop
+        from keras_reg.run import rundir
+        from keras_reg.run.experiment import EXPERIMENTS
         grid = {{f"none/seed_{{s}}": EXPERIMENTS["paper"].spec("standard", protocol="tf1_init", epochs=1, train_examples=100,
                                                 test_examples=100, batch_size=50, seed=s) for s in (0, 1)}}
         x, y = np.zeros((100, 28, 28), np.uint8), np.zeros(100, np.uint8)
-        reproduce.run_grid(grid, {str(tmp_path / "runs")!r}, datasets=((x, y), (x, y)), workers=2)
+        grids.run_grid(grid, {str(tmp_path / "runs")!r}, datasets=((x, y), (x, y)), workers=2)
     """)
     )
     process = subprocess.Popen(
@@ -169,13 +172,13 @@ def test_the_shared_data_of_a_killed_grid_is_removed_by_the_next(tmp_path, monke
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a process id that no longer runs
-    stale = tmp_path / f"{reproduce.SHARED_PREFIX}{dead.pid}_abc"
-    mine = tmp_path / f"{reproduce.SHARED_PREFIX}{os.getpid()}_def"
-    other = tmp_path / f"{reproduce.SHARED_PREFIX}1_ghi"  # process 1 runs
+    stale = tmp_path / f"{grids.SHARED_PREFIX}{dead.pid}_abc"
+    mine = tmp_path / f"{grids.SHARED_PREFIX}{os.getpid()}_def"
+    other = tmp_path / f"{grids.SHARED_PREFIX}1_ghi"  # process 1 runs
     for path in (stale, mine, other):
         path.mkdir()
         (path / "0_x_train.npy").write_bytes(b"x" * 1000)
     lines = []
-    reproduce._remove_stale_shared_data(lines.append)
+    grids._remove_stale_shared_data(lines.append)
     assert not stale.exists() and mine.exists() and other.exists()
     assert len(lines) == 1 and str(dead.pid) in lines[0]

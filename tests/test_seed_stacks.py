@@ -6,7 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_reg import checks, engine, experiments, reproduce, training
+from keras_reg import checks
+from keras_reg.run import engine, experiment, rundir
+from keras_reg.run import grid as grids
 
 pytestmark = [
     pytest.mark.backend,
@@ -27,7 +29,7 @@ def _quiet(line):
 
 def _grid(seeds, epochs, cases=("standard", "dropout"), **rate):
     settings = dict(epochs=epochs, train_examples=200, test_examples=50, batch_size=50, **rate)
-    return experiments.EXPERIMENTS["paper"].grid(cases, seeds, "tf1_init", **settings)
+    return experiment.EXPERIMENTS["paper"].grid(cases, seeds, "tf1_init", **settings)
 
 
 def _compare(a, b):
@@ -37,8 +39,8 @@ def _compare(a, b):
     # weights, batch order or masks would move them by far more than 1e-3; atol admits one of the
     # 50 test images (0.02) changing its predicted class.
     for key in _grid((0, 1, 2), 3, learning_rate=0.05):
-        ha, hb = training.read_history(a / key), training.read_history(b / key)
-        for column in training.HISTORY_COLUMNS[:-1]:  # all but the wall time
+        ha, hb = rundir.read_history(a / key), rundir.read_history(b / key)
+        for column in rundir.HISTORY_COLUMNS[:-1]:  # all but the wall time
             assert np.allclose(ha[column], hb[column], rtol=1e-3, atol=0.021), (key, column, ha[column], hb[column])
         with np.load(a / key / "checkpoint.npz") as ca, np.load(b / key / "checkpoint.npz") as cb:
             names = [n for n in ca.files if n.startswith(("model_", "optimizer_"))]
@@ -48,21 +50,21 @@ def _compare(a, b):
 
 def test_seed_stacks_equal_separate_runs_from_scratch_and_resumed(tmp_path):
     datasets, grid = _datasets(), _grid((0, 1, 2), 3, learning_rate=0.05)
-    reproduce.run_grid(grid, tmp_path / "separate", datasets, workers=1, log=_quiet)
-    reproduce.run_grid(grid, tmp_path / "stacked", datasets, vectorize_seeds=True, log=_quiet)
+    grids.run_grid(grid, tmp_path / "separate", datasets, workers=1, log=_quiet)
+    grids.run_grid(grid, tmp_path / "stacked", datasets, vectorize_seeds=True, log=_quiet)
     _compare(tmp_path / "separate", tmp_path / "stacked")
     # Resumed from different epochs (seed 0 after epoch 2, seeds 1 and 2 after epoch 1): two stacks per case.
     resumed = tmp_path / "resumed"
-    reproduce.run_grid(_grid((0,), 2, learning_rate=0.05), resumed, datasets, vectorize_seeds=True, log=_quiet)
-    reproduce.run_grid(_grid((1, 2), 1, learning_rate=0.05), resumed, datasets, vectorize_seeds=True, log=_quiet)
+    grids.run_grid(_grid((0,), 2, learning_rate=0.05), resumed, datasets, vectorize_seeds=True, log=_quiet)
+    grids.run_grid(_grid((1, 2), 1, learning_rate=0.05), resumed, datasets, vectorize_seeds=True, log=_quiet)
     lines = []
-    reproduce.run_grid(grid, resumed, datasets, vectorize_seeds=True, log=lines.append)
+    grids.run_grid(grid, resumed, datasets, vectorize_seeds=True, log=lines.append)
     _compare(tmp_path / "separate", resumed)
     assert sum("as one stack" in line for line in lines) == 2, lines
     assert sum("resuming after epoch" in line for line in lines) == 6, lines
     assert sum(line.startswith("[6/6] dropout/seed_2 | epoch 3/3 ") for line in lines) == 1, lines
     with pytest.raises(checks.ConfigError, match="workers"):
-        reproduce.run_grid(_grid((0,), 1), tmp_path / "other", datasets, workers=2, vectorize_seeds=True, log=_quiet)
+        grids.run_grid(_grid((0,), 1), tmp_path / "other", datasets, workers=2, vectorize_seeds=True, log=_quiet)
 
 
 def _poison(monkeypatch, when, network):
@@ -81,25 +83,23 @@ def _poison(monkeypatch, when, network):
 
 def test_a_run_that_diverges_in_a_stack_stops_alone(tmp_path, monkeypatch):
     _poison(monkeypatch, when=2, network=1)
-    with pytest.raises(training.DivergenceError) as info:
-        reproduce.run_grid(_grid((0, 1, 2), 3), tmp_path, _datasets(), vectorize_seeds=True, log=_quiet)
+    with pytest.raises(rundir.DivergenceError) as info:
+        grids.run_grid(_grid((0, 1, 2), 3), tmp_path, _datasets(), vectorize_seeds=True, log=_quiet)
     assert (info.value.epoch, info.value.step) == (2, 1)
-    assert len(training.read_history(tmp_path / "standard/seed_1")["epoch"]) == 1
+    assert len(rundir.read_history(tmp_path / "standard/seed_1")["epoch"]) == 1
     assert (tmp_path / "standard/seed_1/divergence.json").exists()
     for key in ("standard/seed_0", "standard/seed_2"):
-        assert len(training.read_history(tmp_path / key)["epoch"]) == 3 and (tmp_path / key / "model.keras").exists()
+        assert len(rundir.read_history(tmp_path / key)["epoch"]) == 3 and (tmp_path / key / "model.keras").exists()
     assert not list((tmp_path / "dropout").rglob("history.csv"))  # the next stack did not start
 
 
 def test_after_a_divergence_the_next_stack_does_not_begin(tmp_path, monkeypatch):
     # Runs resumed from different epochs form stacks one after another: seed 1 (from scratch)
     # diverges in the first, so the second (seed 0, after epoch 1) does not begin.
-    reproduce.run_grid(_grid((0,), 1, cases=("standard",)), tmp_path, _datasets(), vectorize_seeds=True, log=_quiet)
+    grids.run_grid(_grid((0,), 1, cases=("standard",)), tmp_path, _datasets(), vectorize_seeds=True, log=_quiet)
     _poison(monkeypatch, when=1, network=0)
-    with pytest.raises(training.DivergenceError) as info:
-        reproduce.run_grid(
-            _grid((0, 1), 3, cases=("standard",)), tmp_path, _datasets(), vectorize_seeds=True, log=_quiet
-        )
+    with pytest.raises(rundir.DivergenceError) as info:
+        grids.run_grid(_grid((0, 1), 3, cases=("standard",)), tmp_path, _datasets(), vectorize_seeds=True, log=_quiet)
     assert (info.value.epoch, info.value.step) == (1, 1)
     assert (tmp_path / "standard/seed_1/divergence.json").exists()
-    assert len(training.read_history(tmp_path / "standard/seed_0")["epoch"]) == 1
+    assert len(rundir.read_history(tmp_path / "standard/seed_0")["epoch"]) == 1

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from keras_reg import spec
 from keras_reg.checks import ConfigError
-from keras_reg.experiments import EXPERIMENTS
+from keras_reg.run import spec
+from keras_reg.run.experiment import EXPERIMENTS
 
 
 def test_settings_reach_the_spec_the_builder_and_the_data_set():

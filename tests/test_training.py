@@ -6,13 +6,15 @@ import keras
 import numpy as np
 import pytest
 
-from keras_reg import training
 from keras_reg.checks import ConfigError
+from keras_reg.run import loop, rundir, stacks
+from keras_reg.studies.cnn import measurements as cnn_measurements
+from keras_reg.studies.cnn import model as cnn_model
 
 
 def make_config(protocol="tf1_init", **values):
     """A spec of the paper's experiment; the tests' small data sets need a protocol of the 60,000-image split."""
-    from keras_reg.experiments import EXPERIMENTS
+    from keras_reg.run.experiment import EXPERIMENTS
 
     return EXPERIMENTS["paper"].spec("standard", protocol=protocol, **values)
 
@@ -39,17 +41,17 @@ def _quiet(*args):
 
 def test_run_directory_holds_config_history_model_and_logs(tmp_path):
     config = _config()
-    stats = training.train_and_evaluate(config, tmp_path, datasets=_datasets(), log=_quiet)
+    stats = loop.train_and_evaluate(config, tmp_path, datasets=_datasets(), log=_quiet)
     assert stats["epochs"] == 2 and stats["trained"] and stats["resumed_from"] == 0
-    history = training.read_history(tmp_path)
-    assert tuple(history) == training.HISTORY_COLUMNS
+    history = rundir.read_history(tmp_path)
+    assert tuple(history) == rundir.HISTORY_COLUMNS
     assert list(history["epoch"]) == [1, 2]
     for column in ("train_accuracy", "test_accuracy"):
         assert np.all((history[column] >= 0) & (history[column] <= 1))
     assert np.all(history["penalty"] > 0) and np.all(history["seconds"] > 0)
     assert history["train_accuracy"][-1] > 0.5  # it learned
     recorded = json.loads((tmp_path / "config.json").read_text())
-    assert training.read_spec(tmp_path) == config
+    assert rundir.read_spec(tmp_path) == config
     assert recorded["environment"]["backend"] == keras.backend.backend()
     assert recorded["environment"]["versions"]["keras"] == keras.__version__
     assert stats["final"]["test_accuracy"] == history["test_accuracy"][-1]
@@ -77,22 +79,22 @@ def test_run_directory_holds_config_history_model_and_logs(tmp_path):
 def test_training_accuracy_is_measured_in_inference_mode_on_the_whole_set(tmp_path):
     config = _config(regularizer="dropout", epochs=1)
     datasets = _datasets()
-    training.train_and_evaluate(config, tmp_path, datasets=datasets, log=_quiet)
+    loop.train_and_evaluate(config, tmp_path, datasets=datasets, log=_quiet)
     model = keras.saving.load_model(tmp_path / "model.keras")
     from keras_reg.data import to_mlp_inputs
 
     (x, y), _ = datasets
     predicted = keras.ops.convert_to_numpy(model(to_mlp_inputs(x), training=False)).argmax(1)
-    assert training.read_history(tmp_path)["train_accuracy"][0] == pytest.approx(np.mean(predicted == y))
+    assert rundir.read_history(tmp_path)["train_accuracy"][0] == pytest.approx(np.mean(predicted == y))
 
 
 def test_same_seed_gives_identical_histories(tmp_path):
     for name in ("a", "b"):
-        training.train_and_evaluate(
+        loop.train_and_evaluate(
             _config(regularizer="dropout", epochs=3), tmp_path / name, datasets=_datasets(), log=_quiet
         )
-    a, b = training.read_history(tmp_path / "a"), training.read_history(tmp_path / "b")
-    for column in training.HISTORY_COLUMNS[:-1]:  # all but the wall time
+    a, b = rundir.read_history(tmp_path / "a"), rundir.read_history(tmp_path / "b")
+    for column in rundir.HISTORY_COLUMNS[:-1]:  # all but the wall time
         np.testing.assert_array_equal(a[column], b[column])
 
 
@@ -104,108 +106,108 @@ def test_interrupted_run_resumes_to_the_same_history(tmp_path, precision):
                 raise KeyboardInterrupt
 
     config = _config(regularizer="dropout", epochs=4, precision=precision)
-    training.train_and_evaluate(config, tmp_path / "whole", datasets=_datasets(), log=_quiet)
+    loop.train_and_evaluate(config, tmp_path / "whole", datasets=_datasets(), log=_quiet)
     with pytest.raises(KeyboardInterrupt):
-        training.train_and_evaluate(
+        loop.train_and_evaluate(
             config, tmp_path / "cut", datasets=_datasets(), callbacks=[StopAfterEpoch2()], log=_quiet
         )
-    assert len(training.read_history(tmp_path / "cut")["epoch"]) == 2
-    stats = training.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), log=_quiet)
+    assert len(rundir.read_history(tmp_path / "cut")["epoch"]) == 2
+    stats = loop.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), log=_quiet)
     assert stats["resumed_from"] == 2 and stats["epochs"] == 4
-    assert training.read_spec(tmp_path / "cut").precision == precision
+    assert rundir.read_spec(tmp_path / "cut").precision == precision
     assert keras.saving.load_model(tmp_path / "cut" / "model.keras").get_layer("hidden_1").compute_dtype == (
         "bfloat16" if precision == "mixed_bfloat16" else "float32"
     )
-    whole, cut = training.read_history(tmp_path / "whole"), training.read_history(tmp_path / "cut")
-    for column in training.HISTORY_COLUMNS[:-1]:
+    whole, cut = rundir.read_history(tmp_path / "whole"), rundir.read_history(tmp_path / "cut")
+    for column in rundir.HISTORY_COLUMNS[:-1]:
         np.testing.assert_array_equal(whole[column], cut[column])
 
 
 def test_a_run_is_reused_under_any_config_that_trains_identically(tmp_path):
     # The protocol's name and settings the regularizer ignores do not decide the training.
-    training.train_and_evaluate(_config(regularizer="none"), tmp_path, datasets=_datasets(), log=_quiet)
+    loop.train_and_evaluate(_config(regularizer="none"), tmp_path, datasets=_datasets(), log=_quiet)
     same = _config(regularizer="none", keep_prob=0.3, alpha=0.1, data_source="cache")
-    assert not training.train_and_evaluate(same, tmp_path, datasets=None, log=_quiet)["trained"]
+    assert not loop.train_and_evaluate(same, tmp_path, datasets=None, log=_quiet)["trained"]
 
 
 def test_a_checkpoint_rebuilds_a_lost_config_and_history_and_is_matched_by_its_own_spec(tmp_path):
-    training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
-    before = training.read_history(tmp_path)
+    loop.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
+    before = rundir.read_history(tmp_path)
     (tmp_path / "config.json").unlink()
     (tmp_path / "history.csv").unlink()  # as `git rm` leaves a run directory: ignored files stay
     lines = []
-    stats = training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=None, log=lines.append)  # no data needed
+    stats = loop.train_and_evaluate(_config(epochs=1), tmp_path, datasets=None, log=lines.append)  # no data needed
     assert not stats["trained"] and any("rebuilt from the checkpoint" in line for line in lines)
-    assert training.read_spec(tmp_path) == _config(epochs=1)
-    np.testing.assert_array_equal(training.read_history(tmp_path)["test_accuracy"], before["test_accuracy"])
+    assert rundir.read_spec(tmp_path) == _config(epochs=1)
+    np.testing.assert_array_equal(rundir.read_history(tmp_path)["test_accuracy"], before["test_accuracy"])
     (tmp_path / "config.json").unlink()
-    with pytest.raises(training.RunDirError, match="different configuration"):
-        training.train_and_evaluate(_config(epochs=1, learning_rate=0.3), tmp_path, datasets=None, log=_quiet)
+    with pytest.raises(rundir.RunDirError, match="different configuration"):
+        loop.train_and_evaluate(_config(epochs=1, learning_rate=0.3), tmp_path, datasets=None, log=_quiet)
 
 
 def test_finished_run_is_reused_and_a_longer_one_extends_it(tmp_path):
-    training.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), log=_quiet)
-    again = training.train_and_evaluate(_config(epochs=2), tmp_path, datasets=None, log=_quiet)  # no data needed
+    loop.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), log=_quiet)
+    again = loop.train_and_evaluate(_config(epochs=2), tmp_path, datasets=None, log=_quiet)  # no data needed
     assert not again["trained"] and again["epochs"] == 2
-    longer = training.train_and_evaluate(_config(epochs=3), tmp_path, datasets=_datasets(), log=_quiet)
-    assert longer["resumed_from"] == 2 and list(training.read_history(tmp_path)["epoch"]) == [1, 2, 3]
+    longer = loop.train_and_evaluate(_config(epochs=3), tmp_path, datasets=_datasets(), log=_quiet)
+    assert longer["resumed_from"] == 2 and list(rundir.read_history(tmp_path)["epoch"]) == [1, 2, 3]
 
 
 def test_different_configuration_is_refused_unless_overwrite(tmp_path):
-    training.train_and_evaluate(_config(), tmp_path, datasets=_datasets(), log=_quiet)
+    loop.train_and_evaluate(_config(), tmp_path, datasets=_datasets(), log=_quiet)
     with pytest.raises(
-        training.RunDirError, match=r"different configuration \(learning_rate: 0.1 there, 0.2 here\).*--overwrite"
+        rundir.RunDirError, match=r"different configuration \(learning_rate: 0.1 there, 0.2 here\).*--overwrite"
     ):
-        training.train_and_evaluate(_config(learning_rate=0.2), tmp_path, datasets=_datasets(), log=_quiet)
-    with pytest.raises(training.RunDirError, match="epochs: 2 there, 1 here"):
-        training.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
-    stats = training.train_and_evaluate(
+        loop.train_and_evaluate(_config(learning_rate=0.2), tmp_path, datasets=_datasets(), log=_quiet)
+    with pytest.raises(rundir.RunDirError, match="epochs: 2 there, 1 here"):
+        loop.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
+    stats = loop.train_and_evaluate(
         _config(learning_rate=0.2), tmp_path, datasets=_datasets(), overwrite=True, log=_quiet
     )
-    assert stats["resumed_from"] == 0 and training.read_spec(tmp_path).learning_rate == 0.2
+    assert stats["resumed_from"] == 0 and rundir.read_spec(tmp_path).learning_rate == 0.2
 
 
 def test_divergence_stops_keeps_history_and_writes_the_reason(tmp_path):
-    with pytest.raises(training.DivergenceError) as info:
-        training.train_and_evaluate(_config(learning_rate=1e10, epochs=3), tmp_path, datasets=_datasets(), log=_quiet)
+    with pytest.raises(rundir.DivergenceError) as info:
+        loop.train_and_evaluate(_config(learning_rate=1e10, epochs=3), tmp_path, datasets=_datasets(), log=_quiet)
     assert info.value.epoch == 1 and "--learning_rate" in str(info.value) and "\n" not in str(info.value)
-    reason = json.loads((tmp_path / training.DIVERGENCE).read_text())
+    reason = json.loads((tmp_path / rundir.DIVERGENCE).read_text())
     assert reason["epoch"] == 1 and reason["step"] >= 1
     assert not (tmp_path / "model.keras").exists()
 
 
 def test_subset_larger_than_the_data_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="train_examples"):
-        training.train_and_evaluate(_config(train_examples=301), tmp_path, datasets=_datasets(), log=_quiet)
+        loop.train_and_evaluate(_config(train_examples=301), tmp_path, datasets=_datasets(), log=_quiet)
 
 
 def test_unwritable_directory_is_refused_before_any_data_is_loaded(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(training.RunDirError, match="cannot write"):
-        training.train_and_evaluate(_config(), blocker / "run", datasets=None, log=_quiet)
+    with pytest.raises(rundir.RunDirError, match="cannot write"):
+        loop.train_and_evaluate(_config(), blocker / "run", datasets=None, log=_quiet)
 
 
 def test_epoch_order_depends_on_seed_and_epoch_only():
-    a = training.epoch_order(3, 5, 1000)
-    np.testing.assert_array_equal(a, training.epoch_order(3, 5, 1000))
+    a = loop.epoch_order(3, 5, 1000)
+    np.testing.assert_array_equal(a, loop.epoch_order(3, 5, 1000))
     assert sorted(a) == list(range(1000))
-    assert not np.array_equal(a, training.epoch_order(3, 6, 1000))
-    assert not np.array_equal(a, training.epoch_order(4, 5, 1000))
+    assert not np.array_equal(a, loop.epoch_order(3, 6, 1000))
+    assert not np.array_equal(a, loop.epoch_order(4, 5, 1000))
 
 
 def test_a_seed_stack_refuses_runs_that_differ_in_more_than_their_seed(tmp_path):
     a, b = make_config("tf1_init", regularizer="l2", seed=0), make_config("tf1_init", regularizer="l2", seed=1)
     with pytest.raises(ValueError, match="differ only in their seed"):
-        training.train_seed_stack(
+        stacks.train_seed_stack(
             [a, make_config("tf1_init", regularizer="l1", seed=1)], [tmp_path / "a", tmp_path / "b"]
         )
     with pytest.raises(ValueError, match="one run directory per config"):
-        training.train_seed_stack([a, b], [tmp_path / "a"])
+        stacks.train_seed_stack([a, b], [tmp_path / "a"])
     assert (
-        training.seed_stack_key(a)
-        == training.seed_stack_key(b)
-        != training.seed_stack_key(make_config("tf1_init", regularizer="l2", seed=1, alpha=0.001))
+        stacks.seed_stack_key(a)
+        == stacks.seed_stack_key(b)
+        != stacks.seed_stack_key(make_config("tf1_init", regularizer="l2", seed=1, alpha=0.001))
     )
     assert not list(tmp_path.iterdir())  # refused before any directory was made
 
@@ -217,20 +219,20 @@ def test_the_cnn_trains_its_batch_norm_state_and_schedule_and_resumes_to_the_sam
     # weight decay, Dropout, stochastic depth), 2 short epochs: straight, and stopped after 1 then resumed.
     import functools
 
-    from keras_reg import claims
-    from keras_reg.experiments import EXPERIMENTS
+    from keras_reg.run import loop, rundir
+    from keras_reg.run.experiment import EXPERIMENTS
 
     # The stochastic-depth check's statistics are test_claims.py's; here only that it is written (20 draws, not 200).
-    monkeypatch.setattr(claims, "stochastic_depth_check", functools.partial(claims.stochastic_depth_check, draws=20))
-    spec = EXPERIMENTS["cnn"].spec("all", epochs=2, lr_step_epochs=1, train_examples=128, test_examples=64)
-    straight = training.train_and_evaluate(spec, tmp_path / "straight", datasets=fake_mnist, log=lambda line: None)
-    training.train_and_evaluate(
-        spec.replace(epochs=1), tmp_path / "resumed", datasets=fake_mnist, log=lambda line: None
+    monkeypatch.setattr(
+        cnn_model, "stochastic_depth_check", functools.partial(cnn_measurements.stochastic_depth_check, draws=20)
     )
-    resumed = training.train_and_evaluate(spec, tmp_path / "resumed", datasets=fake_mnist, log=lambda line: None)
+    spec = EXPERIMENTS["cnn"].spec("all", epochs=2, lr_step_epochs=1, train_examples=128, test_examples=64)
+    straight = loop.train_and_evaluate(spec, tmp_path / "straight", datasets=fake_mnist, log=lambda line: None)
+    loop.train_and_evaluate(spec.replace(epochs=1), tmp_path / "resumed", datasets=fake_mnist, log=lambda line: None)
+    resumed = loop.train_and_evaluate(spec, tmp_path / "resumed", datasets=fake_mnist, log=lambda line: None)
     assert straight["epochs"] == resumed["epochs"] == 2 and resumed["resumed_from"] == 1
-    a, b = (training.read_history(tmp_path / name) for name in ("straight", "resumed"))
-    for column in training.HISTORY_COLUMNS[1:-1]:  # every column but the wall time
+    a, b = (rundir.read_history(tmp_path / name) for name in ("straight", "resumed"))
+    for column in rundir.HISTORY_COLUMNS[1:-1]:  # every column but the wall time
         np.testing.assert_array_equal(a[column], b[column])
     model = keras.saving.load_model(tmp_path / "straight" / "model.keras")
     moving = model.get_layer("bn2").moving_variance.numpy()
@@ -254,10 +256,10 @@ def test_evaluating_less_often_does_not_change_what_is_trained(tmp_path, fake_mn
     )  # same pixel statistics and label counts
     spec = make_config(regularizer="dropout", epochs=4, train_examples=1000, test_examples=200, batch_size=64)
     for every in (1, 4):
-        training.train_and_evaluate(
+        loop.train_and_evaluate(
             spec.replace(eval_every=every), tmp_path / str(every), datasets=varied, log=lambda line: None
         )
-    every_pass, every_fourth = training.read_history(tmp_path / "1"), training.read_history(tmp_path / "4")
+    every_pass, every_fourth = rundir.read_history(tmp_path / "1"), rundir.read_history(tmp_path / "4")
     assert list(every_fourth["epoch"]) == [4]
     for column in ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "penalty"):
         assert every_fourth[column][0] == every_pass[column][3], column
@@ -267,17 +269,17 @@ def test_a_callback_that_sets_stop_training_ends_the_run_and_a_rerun_keeps_it_st
     # EarlyStopping's default monitor is val_loss: the logs carry Keras's names beside the row's.
     stop = keras.callbacks.EarlyStopping(min_delta=10.0, patience=0)
     lines = []
-    stats = training.train_and_evaluate(
+    stats = loop.train_and_evaluate(
         _config(epochs=4), tmp_path, datasets=_datasets(), callbacks=[stop], log=lines.append
     )
-    assert stats["stopped"] and stats["epochs"] == 2 and list(training.read_history(tmp_path)["epoch"]) == [1, 2]
-    recorded = json.loads((tmp_path / training.STOPPED).read_text())
+    assert stats["stopped"] and stats["epochs"] == 2 and list(rundir.read_history(tmp_path)["epoch"]) == [1, 2]
+    recorded = json.loads((tmp_path / rundir.STOPPED).read_text())
     assert recorded["epoch"] == 2 and recorded["callbacks"] == ["EarlyStopping"]
     assert (tmp_path / "model.keras").exists() and any("EarlyStopping" in line and "stopped" in line for line in lines)
-    again = training.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), log=lines.append)
+    again = loop.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), log=lines.append)
     assert not again["trained"] and again["epochs"] == 2 and "stopped early" in lines[-1]
-    (tmp_path / training.STOPPED).unlink()  # asked to go on
-    assert training.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), log=_quiet)["epochs"] == 4
+    (tmp_path / rundir.STOPPED).unlink()  # asked to go on
+    assert loop.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), log=_quiet)["epochs"] == 4
 
 
 def test_callbacks_see_the_hooks_and_logs_the_docstring_names(tmp_path):
@@ -296,8 +298,8 @@ def test_callbacks_see_the_hooks_and_logs_the_docstring_names(tmp_path):
         def on_train_end(self, logs=None):
             seen.append("train_end")
 
-    training.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), callbacks=[Recorder()], log=_quiet)
-    keys = sorted(set(training.HISTORY_COLUMNS[1:]) | {"loss", "accuracy", "val_loss", "val_accuracy"})
+    loop.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), callbacks=[Recorder()], log=_quiet)
+    keys = sorted(set(rundir.HISTORY_COLUMNS[1:]) | {"loss", "accuracy", "val_loss", "val_accuracy"})
     assert seen == [
         "train_begin",
         ("epoch_begin", 0),

@@ -1,6 +1,6 @@
 """Runs grids of run specs into run directories: any experiment's cases and seeds.
 
-Finished run directories are reused and partial ones resumed (see :mod:`keras_reg.training`);
+Finished run directories are reused and partial ones resumed (see :mod:`keras_reg.run.resume`);
 each data set is fetched once for the whole grid. On a CPU the runs train side by side, one process per
 core (:func:`default_workers`): the paper MLP's small matrix products keep two threads of one
 process well short of busy, and two single-threaded processes train two runs in about 0.71x the
@@ -19,6 +19,7 @@ import numpy as np
 
 from keras_reg import files
 from keras_reg.checks import ConfigError
+from keras_reg.run import loop, registry, rundir
 
 __all__ = ["run_grid", "default_workers", "WorkerError", "fetch_key"]
 
@@ -29,20 +30,18 @@ class WorkerError(RuntimeError):
 
 def fetch_key(spec):
     """Runs whose specs share this share their data set's raw arrays."""
-    from keras_reg import data
 
-    return (data.DATASETS[spec.dataset].fetch_key, spec.data_source)
+    return (registry.DATASETS[spec.dataset].fetch_key, spec.data_source)
 
 
 def _fetch_all(specs, datasets):
     """{fetch key: raw arrays} for the specs; ``datasets`` (raw arrays) stands in for every fetch."""
-    from keras_reg import data
 
     raws = {}
     for spec in specs:
         key = fetch_key(spec)
         if key not in raws:
-            raws[key] = datasets if datasets is not None else data.DATASETS[spec.dataset].fetch(spec.data_source)
+            raws[key] = datasets if datasets is not None else registry.DATASETS[spec.dataset].fetch(spec.data_source)
     return raws
 
 
@@ -79,9 +78,8 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
     :class:`WorkerError` names the runs stopped; each resumes from its last completed epoch.
 
     With ``vectorize_seeds`` (JAX backend, one process) the runs that differ only in their seed
-    train as one computation (:func:`keras_reg.training.train_seed_stack`), one stack after another.
+    train as one computation (:func:`keras_reg.run.stacks.train_seed_stack`), one stack after another.
     """
-    from keras_reg import training
 
     if vectorize_seeds:
         import keras
@@ -98,7 +96,7 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
     first_key = {}
     plan = [(key, config, first_key.setdefault(config.identity(), key)) for key, config in grid.items()]
     for key, config, same in plan:  # every directory is checked before anything trains
-        training.check_writable(Path(runs_dir) / key if same == key else (Path(runs_dir) / key).parent)
+        rundir.check_writable(Path(runs_dir) / key if same == key else (Path(runs_dir) / key).parent)
     results, to_train = {}, []
     for i, (key, config, same) in enumerate(plan, start=1):
         run_dir = Path(runs_dir) / key
@@ -112,7 +110,7 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
             log(f"[{i}/{len(grid)}] {key}: same configuration as {same}")
         elif _finished(run_dir, config):
             log(f"[{i}/{len(grid)}] {key}")
-            results[key] = training.train_and_evaluate(config, run_dir, log=log)
+            results[key] = loop.train_and_evaluate(config, run_dir, log=log)
         else:
             to_train.append((i, key, config))
     raws = _fetch_all([c for _, _, c in to_train], datasets)
@@ -125,18 +123,18 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
         for i, key, config in to_train:
             log(f"[{i}/{len(grid)}] {key}")
             try:
-                results[key] = training.train_and_evaluate(
+                results[key] = loop.train_and_evaluate(
                     config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key)
                 )
-            except training.RunLockedError as e:
+            except rundir.RunLockedError as e:
                 log(f"[{i}/{len(grid)}] {key}: {e}; going on with the others")
     # Runs another process was training (a second grid into the same folder): wait for each, then
     # take it as it stands (finished, or resumed here if that process stopped short).
     for i, key, config in to_train:
         if key not in results:
             log(f"[{i}/{len(grid)}] {key}: waiting for the other process to finish it")
-            files.wait_for_lock(Path(runs_dir) / key / training.LOCK)
-            results[key] = training.train_and_evaluate(
+            files.wait_for_lock(Path(runs_dir) / key / rundir.LOCK)
+            results[key] = loop.train_and_evaluate(
                 config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key)
             )
     return {key: results[same] for key, _, same in plan}
@@ -145,17 +143,16 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
 def _train_stacks(to_train, runs_dir, raws, total, log, meta):
     """{key: stats} of the runs ``to_train`` (index, key, config), the seeds of each configuration
     trained as one stack."""
-    from keras_reg import training
 
     stacks = {}
     for item in to_train:
-        stacks.setdefault(training.seed_stack_key(item[2]), []).append(item)
+        stacks.setdefault(stacks.seed_stack_key(item[2]), []).append(item)
     results = {}
     for members in stacks.values():
         labels = [f"[{i}/{total}] {key}" for i, key, _ in members]
         log(f"training {', '.join(labels)} as one stack")
         config = members[0][2]
-        stats = training.train_seed_stack(
+        stats = stacks.train_seed_stack(
             [c for _, _, c in members],
             [Path(runs_dir) / key for _, key, _ in members],
             raws[fetch_key(config)],
@@ -171,8 +168,6 @@ def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
     """{key: stats} of the runs ``to_train`` (index, key, config), trained by ``workers`` processes;
     a run another process holds is left out (run_grid waits for it)."""
     import multiprocessing
-
-    from keras_reg import training
 
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # A spawned worker imports the main module again; unguarded, that module would start a pool
@@ -209,7 +204,7 @@ def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
                 key = running.pop(future)
                 try:
                     results[key] = future.result()
-                except training.RunLockedError as e:  # another grid trains it: taken up at the end
+                except rundir.RunLockedError as e:  # another grid trains it: taken up at the end
                     log(f"{key}: {e}; going on with the others")
                 except BrokenProcessPool:  # the pool stops every worker; no telling whose process died
                     stopped.append(key)
@@ -312,13 +307,12 @@ def _start_worker(shared, threads, lines):
 
 
 def _train_one(label, config, run_dir, meta):
-    from keras_reg import training
 
     def log(line):
         _WORKER["lines"].put(f"{label} | {line}")
 
     log("started")
-    return training.train_and_evaluate(config, run_dir, datasets=_WORKER["raws"][fetch_key(config)], log=log, meta=meta)
+    return loop.train_and_evaluate(config, run_dir, datasets=_WORKER["raws"][fetch_key(config)], log=log, meta=meta)
 
 
 def _drain(lines, log):
@@ -330,11 +324,10 @@ def _drain(lines, log):
 
 
 def _finished(run_dir, config):
-    from keras_reg import training
 
     try:
-        history, recorded = training.read_history(run_dir), training.read_spec(run_dir)
-    except training.RunDirError:  # damaged: train_and_evaluate rebuilds it from the checkpoint or says what to do
+        history, recorded = rundir.read_history(run_dir), rundir.read_spec(run_dir)
+    except rundir.RunDirError:  # damaged: train_and_evaluate rebuilds it from the checkpoint or says what to do
         return False
     done = len(history["epoch"]) and history["epoch"][-1] >= config.epochs
     return bool(recorded is not None and recorded.identity() == config.identity() and done)

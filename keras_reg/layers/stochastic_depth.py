@@ -21,10 +21,14 @@ from keras import ops
 
 from keras_reg import checks
 
-__all__ = ["StochasticDepth", "PadChannels", "FixedMaskDropout", "linear_decay"]
+__all__ = ["StochasticDepth", "linear_decay", "MODES", "SCALES", "DECAY_RULES"]
 
 MODES = ("batch", "row")
+
+
 SCALES = ("test", "train")
+
+
 DECAY_RULES = ("huang", "linspace")
 
 
@@ -113,77 +117,6 @@ class StochasticDepth(keras.layers.Layer):
             "seed": self.seed,
         }
         return {**base_config, **config}
-
-
-@keras.saving.register_keras_serializable(package="keras_reg")
-class PadChannels(keras.layers.Layer):
-    """Zero-pads the last (channel) axis to ``channels``: Huang et al.'s identity shortcut for a
-    layer that widens its input (their "zero-padding" option for residual networks), so that a
-    skipped widening layer still hands its successor a tensor of the width it expects.
-
-    Args:
-        channels: the width of the output; at least the input's.
-    """
-
-    def __init__(self, channels, **kwargs):
-        super().__init__(**kwargs)
-        self.channels = checks.Integer(1, 2**31 - 1)("channels", channels)
-
-    def build(self, input_shape):
-        if input_shape[-1] is None or input_shape[-1] > self.channels:
-            raise ValueError(
-                f"PadChannels pads {input_shape[-1]} channels to channels={self.channels}; the input must have at most that many. Received: input_shape={input_shape}"
-            )
-        self.built = True
-
-    def call(self, inputs):
-        extra = self.channels - inputs.shape[-1]
-        if extra == 0:
-            return inputs
-        return ops.pad(inputs, [[0, 0]] * (len(inputs.shape) - 1) + [[0, extra]])
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.channels)
-
-    def get_config(self):
-        return {**super().get_config(), "channels": self.channels}
-
-
-@keras.saving.register_keras_serializable(package="keras_reg")
-class FixedMaskDropout(keras.layers.Layer):
-    """Inverted Dropout whose mask is the same at every call: the planar tutorial's Dropout.
-
-    The planar tutorial calls ``np.random.seed(1)`` at the top of its forward pass, so every
-    iteration of its full-batch gradient descent drops the same units of the same examples: in
-    effect a fixed, thinned network rather than Dropout's fresh sample at each step. This layer
-    reproduces that: in training it draws its mask from the fixed integer ``seed`` (a stateless
-    draw, identical at each call for inputs of the same shape) and divides the kept units by the
-    keep probability; at inference it is the identity. Keras's own ``Dropout`` is the usual,
-    fresh-mask form.
-
-    Args:
-        keep_prob: probability of keeping a unit, in (0, 1].
-        seed: the integer the mask is drawn from.
-    """
-
-    def __init__(self, keep_prob=0.5, seed=1, **kwargs):
-        super().__init__(**kwargs)
-        self.keep_prob = checks.KEEP_PROB("keep_prob", keep_prob)
-        self.seed = checks.Integer(0, 2**31 - 1)("seed", seed)
-        self.supports_masking = True
-
-    def call(self, inputs, training=False):
-        if not training or self.keep_prob == 1.0:
-            return inputs
-        uniform = keras.random.uniform(ops.shape(inputs), seed=self.seed, dtype="float32")
-        keep = ops.cast(uniform < self.keep_prob, inputs.dtype)
-        return inputs * keep / ops.cast(self.keep_prob, inputs.dtype)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "keep_prob": self.keep_prob, "seed": self.seed}
 
 
 def linear_decay(num_blocks, final_survival=0.5, rule="huang"):

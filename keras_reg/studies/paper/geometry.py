@@ -9,7 +9,7 @@ the regularized optimum w-hat(alpha) moves:
   each eigen-direction the weight is scaled by lambda_i / (lambda_i + alpha), never to zero.
 
 :func:`solve` finds the same optima numerically (proximal gradient for L1, gradient descent for L2),
-so the closed forms can be checked against it (tests/test_geometry.py). :func:`draw` makes the two
+so the closed forms can be checked against it (tests/studies/paper/test_geometry.py). :func:`draw` makes the two
 figures: loss contours, the L1 diamond or L2 circle through w-hat, and the path of w-hat(alpha).
 Plain NumPy: these are two-dimensional illustrations, not training.
 """
@@ -66,7 +66,7 @@ def draw(out_dir, alphas=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from keras_reg.outputs import save_figure
+    from keras_reg.artifacts.io import save_figure
 
     alphas = np.linspace(0.0, 2.2, 45) if alphas is None else np.asarray(alphas)
     grid = np.linspace(-0.4, 1.6, 301)

@@ -1,7 +1,7 @@
 """The run spec: everything that decides one training run, frozen and validated before any data is loaded.
 
-A :class:`RunSpec` names the model builder (``keras_reg.models.BUILDERS``) and its arguments, the
-data set (``keras_reg.data.DATASETS``) and its arguments, the optimizer, learning rate, schedule and
+A :class:`RunSpec` names the model builder (``keras_reg.run.registry.BUILDERS``) and its arguments, the
+data set (``keras_reg.run.registry.DATASETS``) and its arguments, the optimizer, learning rate, schedule and
 weight decay, the loss, the metric, the batch size, the number of epochs, the seed and the
 precision. Settings are given in one flat namespace (``regularizer="l2"`` reaches the builder,
 ``train_split="tf1"`` the data set, ``learning_rate=0.1`` the spec itself), which is also the
@@ -15,6 +15,7 @@ import json
 from keras_reg import checks
 from keras_reg.checks import ConfigError, Param
 from keras_reg.losses import LOSSES
+from keras_reg.run import registry
 
 __all__ = [
     "RunSpec",
@@ -42,8 +43,8 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 
 # The spec's own settings: default, check and help, declared once (the flags are made from these).
 FIELDS = {
-    "model": Param("paper_mlp", checks.Text(), "The model builder, a name in keras_reg.models.BUILDERS."),
-    "dataset": Param("mnist_flat", checks.Text(), "The data set, a name in keras_reg.data.DATASETS."),
+    "model": Param("paper_mlp", checks.Text(), "The model builder, a name in keras_reg.run.registry.BUILDERS."),
+    "dataset": Param("mnist_flat", checks.Text(), "The data set, a name in keras_reg.run.registry.DATASETS."),
     "data_source": Param(
         "auto",
         checks.Text(),
@@ -101,9 +102,7 @@ _SPEC_FIELDS = tuple(FIELDS)
 
 
 def _registries():
-    from keras_reg import data, models
-
-    return models.BUILDERS, data.DATASETS
+    return registry.BUILDERS, registry.DATASETS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,7 @@ training set and the 10,000 test images.
 
 * The plain path: ``model.fit(x, y, batch_size=100, epochs=1)`` then ``model.evaluate`` on the
   training and the test set, with Keras's defaults (its evaluation batch size is 32).
-* The trainer: :mod:`keras_reg.engine` (one compiled call per epoch, evaluation in batches of
+* The trainer: :mod:`keras_reg.run.engine` (one compiled call per epoch, evaluation in batches of
   10,000), in the config's precision (float32 unless ``mixed_bfloat16`` is asked for; the plain
   path is always Keras's default, float32).
 
@@ -24,6 +24,9 @@ other work.
 import time
 
 import numpy as np
+
+from keras_reg.run import engine, loop, registry, rundir
+from keras_reg.run.grid import default_workers, run_grid
 
 __all__ = [
     "epoch_flops",
@@ -198,9 +201,8 @@ def matrix_products_epoch(
 
 def _model_inputs(config, datasets):
     """MNIST as the spec's model is fed (its split), with int32 labels."""
-    from keras_reg import training
 
-    (x, y), (x_test, y_test) = training.load_data(config, datasets)
+    (x, y), (x_test, y_test) = registry.load_data(config, datasets)
     return (x, np.asarray(y, np.int32)), (x_test, np.asarray(y_test, np.int32))
 
 
@@ -212,10 +214,8 @@ def _both_paths(config, arrays):
 
     import keras
 
-    from keras_reg import engine, training
-
     keras.utils.set_random_seed(config.seed)
-    plain, fast = training.build_model(dataclasses.replace(config, precision="float32")), training.build_model(config)
+    plain, fast = loop.build_model(dataclasses.replace(config, precision="float32")), loop.build_model(config)
     fast.set_weights(plain.get_weights())
     trainer = engine.make_engine(fast, config.batch_size)
     return plain, trainer, tuple(trainer.put(x, y) for x, y in arrays)
@@ -232,14 +232,13 @@ def _plain_epoch(model, x, y, x_test, y_test, batch_size, eval_batch=None):
 
 def _alternate(plain_epoch, trainer, device_arrays, seed, epochs, label, log):
     """(plain seconds, trainer seconds) per epoch, the two paths' epochs alternated."""
-    from keras_reg import training
 
     (xd, yd), (xtd, ytd) = device_arrays
     plain_times, fast_times = [], []
     for epoch in range(1, epochs + 1):
         plain_times.append(plain_epoch())
         start = time.perf_counter()
-        trainer.train_epoch(xd, yd, training.epoch_order(seed, epoch, int(xd.shape[0])))
+        trainer.train_epoch(xd, yd, loop.epoch_order(seed, epoch, int(xd.shape[0])))
         trainer.evaluate(xd, yd)
         trainer.evaluate(xtd, ytd)
         fast_times.append(time.perf_counter() - start)
@@ -273,8 +272,8 @@ def benchmark_case(config, datasets, epochs=5, log=print):
 
 
 def side_by_side(configs, datasets, epochs=5, log=print):
-    """The cases trained as the reproduction trains them on a CPU: :func:`keras_reg.reproduce.run_grid`
-    in :func:`~keras_reg.reproduce.default_workers` processes, ``epochs`` each.
+    """The cases trained as the reproduction trains them on a CPU: :func:`keras_reg.run.run_grid`
+    in :func:`~keras_reg.run.default_workers` processes, ``epochs`` each.
 
     Returns None when that is one process (the per-case timings are then the reproduction's), else
     a dict: workers, wall seconds of the whole grid, each case's median epoch after the first (timed
@@ -284,17 +283,15 @@ def side_by_side(configs, datasets, epochs=5, log=print):
     import dataclasses
     import tempfile
 
-    from keras_reg import reproduce, training
-
-    workers = reproduce.default_workers(len(configs))
+    workers = default_workers(len(configs))
     if workers <= 1:
         return None
     grid = {case: dataclasses.replace(config, epochs=epochs) for case, config in configs.items()}
     with tempfile.TemporaryDirectory() as runs_dir:
         start = time.perf_counter()
-        reproduce.run_grid(grid, runs_dir, datasets=datasets, workers=workers, log=lambda line: None)
+        run_grid(grid, runs_dir, datasets=datasets, workers=workers, log=lambda line: None)
         wall = time.perf_counter() - start
-        medians = {case: float(np.median(training.read_history(f"{runs_dir}/{case}")["seconds"][1:])) for case in grid}
+        medians = {case: float(np.median(rundir.read_history(f"{runs_dir}/{case}")["seconds"][1:])) for case in grid}
     log(f"side by side in {workers} processes: " + ", ".join(f"{c} {s:.2f} s/epoch" for c, s in medians.items()))
     projected = makespan([100 * seconds for seconds in medians.values()], workers)
     return {
@@ -328,9 +325,8 @@ def run(configs, datasets, epochs=5, matmul_size=2048, log=print):
     precision = precisions.pop()
     dtype = keras.DTypePolicy(precision).compute_dtype
     first = next(iter(configs.values()))
-    from keras_reg import data
 
-    n_train, n_test = data.DATASETS[first.dataset].sizes(first.dataset_args)  # the protocol's split
+    n_train, n_test = registry.DATASETS[first.dataset].sizes(first.dataset_args)  # the protocol's split
     n_train, n_test = first.train_examples or n_train, first.test_examples or n_test
     train_flops, eval_flops = epoch_flops(
         train_examples=n_train // first.batch_size * first.batch_size, eval_examples=n_train + n_test
@@ -425,8 +421,6 @@ def compare_curves(configs, datasets, seeds, epochs, log=print):
     """
     import dataclasses
 
-    from keras_reg import training
-
     rows = []
     for case, base in configs.items():
         for seed in seeds:
@@ -436,7 +430,7 @@ def compare_curves(configs, datasets, seeds, epochs, log=print):
             for epoch in range(1, epochs + 1):
                 plain.fit(x, y, batch_size=config.batch_size, epochs=1, verbose=0)
                 plain_train, plain_test = _accuracy(plain, x, y), _accuracy(plain, x_test, y_test)
-                trainer.train_epoch(xd, yd, training.epoch_order(seed, epoch, len(x)))
+                trainer.train_epoch(xd, yd, loop.epoch_order(seed, epoch, len(x)))
                 _, fast_train = trainer.evaluate(xd, yd)
                 _, fast_test = trainer.evaluate(xtd, ytd)
                 rows.append((case, "plain", seed, epoch, plain_train, plain_test))
@@ -515,10 +509,8 @@ def _tuned_plain(spec, steps_per_epoch, steps_per_execution):
     """The spec's model compiled as a user who tuned plain Keras would: XLA and many steps per call."""
     import keras
 
-    from keras_reg import training
-
     keras.utils.set_random_seed(spec.seed)
-    model = training.build_model(spec, steps_per_epoch)
+    model = loop.build_model(spec, steps_per_epoch)
     model.compile(optimizer=model.optimizer, loss=model.loss, jit_compile=True, steps_per_execution=steps_per_execution)
     return model
 
@@ -527,12 +519,11 @@ def benchmark_cnn(spec, datasets, epochs=3, steps_per_execution=100, eval_batch=
     """Alternately timed epochs of the tuned plain path (``fit`` with ``jit_compile=True`` and
     ``steps_per_execution``, ``evaluate`` of the training and test sets in batches of ``eval_batch``)
     and the trainer, for one CNN spec (its ``train_examples`` cut the epoch); medians after the first."""
-    from keras_reg import engine, training
 
     (x, y), (x_test, y_test) = _model_inputs(spec, datasets)
     steps = len(x) // spec.batch_size
     plain = _tuned_plain(spec, steps, steps_per_execution)
-    fast = training.build_model(spec, steps)
+    fast = loop.build_model(spec, steps)
     fast.set_weights(plain.get_weights())
     trainer = engine.make_engine(fast, spec.batch_size)
     device_arrays = trainer.put(x, y), trainer.put(x_test, y_test)

@@ -1,0 +1,72 @@
+"""Where artifacts read and write: the runs' histories and measurements in, text (atomically) and
+figures (PNG and PDF) out. It sits below every artifact and imports none of them.
+"""
+
+import json
+import re
+from pathlib import Path
+
+from keras_reg.run.rundir import RunDirError, read_history
+
+__all__ = ["write_text", "save_figure", "DPI", "load_runs", "read_measurements"]
+
+DPI = 150  # of the PNGs; the tests draw at a lower one, since what they check is not the pixels
+
+
+def write_text(path, text):
+    """Writes ``text`` to ``path`` atomically (creating its directory)."""
+    from keras_reg.files import atomic_write
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text.encode())
+
+
+def save_figure(fig, out_dir, name):
+    """Saves a matplotlib figure as ``name``.png and .pdf (without a creation date, so that an
+    unchanged figure is an unchanged file) and closes it; returns the paths."""
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for suffix in (".png", ".pdf"):
+        path = Path(out_dir) / f"{name}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=DPI, metadata={"CreationDate": None} if suffix == ".pdf" else None)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def load_runs(runs_dir, cases):
+    """{case: {seed: history}} for every ``<case>/seed_<k>/history.csv`` under ``runs_dir``, in the
+    order of ``cases``. A damaged history, or one with a header and no row (the trainer writes
+    history.csv only with its first row), raises :class:`keras_reg.run.rundir.RunDirError`."""
+    runs = {}
+    for case in cases:
+        for path in sorted(Path(runs_dir, case).glob("seed_*/history.csv")):
+            match = re.fullmatch(r"seed_(\d+)", path.parent.name)
+            if not match:
+                continue
+            history = read_history(path.parent)
+            if not len(history["epoch"]):
+                raise RunDirError(
+                    f"{path} has no row (the trainer writes none without one); delete it or rerun the run"
+                )
+            runs.setdefault(case, {})[int(match.group(1))] = history
+    return runs
+
+
+def read_measurements(runs_dir, runs, name):
+    """{case: [the JSON file ``name`` of each seed's run directory that has it]}."""
+    found = {}
+    for case, histories in runs.items():
+        for seed in histories:
+            path = Path(runs_dir) / case / f"seed_{seed}" / name
+            if path.exists():
+                try:
+                    found.setdefault(case, []).append(json.loads(path.read_text()))
+                except ValueError as e:
+                    raise RunDirError(
+                        f"{path} is damaged ({e}); delete it (the trained model rebuilds it) or retrain with --overwrite"
+                    ) from e
+    return found

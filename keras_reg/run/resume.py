@@ -1,0 +1,141 @@
+"""Where a run directory's training starts: from nothing, from its checkpoint, or not at all (finished).
+
+Every file read is checked against the others: a checkpoint must record the run of config.json, on
+this backend; history.csv must equal the checkpoint's rows; a damaged file is rebuilt from an intact
+checkpoint where it can be and otherwise refused in one line that names it and what to do.
+"""
+
+import dataclasses
+import json
+import shutil
+
+import numpy as np
+
+from keras_reg.run import registry
+from keras_reg.run import spec as run_spec
+from keras_reg.run.rundir import (
+    CHECKPOINT,
+    DIVERGENCE,
+    HISTORY_COLUMNS,
+    MODEL,
+    STOPPED,
+    RunDirError,
+    _backend,
+    _environment,
+    _load_checkpoint,
+    _rows,
+    _write_history,
+    _write_json,
+    read_history,
+    read_spec,
+)
+
+
+@dataclasses.dataclass
+class _State:
+    rows: list
+    start_epoch: int
+    checkpoint: dict | None
+
+
+def _differences(mine, theirs):
+    """'name: theirs there, mine here' for each setting that decides the run and differs."""
+    a, b = json.loads(mine.identity()), json.loads(theirs.identity())
+    flat = lambda parts: {k: v for part in parts.values() for k, v in part.items()}  # noqa: E731
+    a, b = flat(a), flat(b)
+    return [f"{k}: {b.get(k)!r} there, {a.get(k)!r} here" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def _spec_of_checkpoint(checkpoint):
+    """The spec a checkpoint recorded (None for checkpoints written before they recorded it)."""
+    if checkpoint is None or "spec" not in checkpoint:
+        return None
+    try:
+        return run_spec.from_record(json.loads(str(checkpoint["spec"])))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _clear(run_dir):
+    for name in ("history.csv", CHECKPOINT, DIVERGENCE, STOPPED, MODEL, "config.json", *registry.measurement_files()):
+        (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / "logs", ignore_errors=True)
+
+
+def prepare(run_dir, config, overwrite, log):
+    """The state the run starts from. Every file read is checked: a damaged one is rebuilt from an
+    intact checkpoint where it can be (config.json, history.csv) and otherwise reported in one line
+    naming it and what to do. The caller has checked that ``run_dir`` is writable and locked it."""
+    checkpoint_path = run_dir / CHECKPOINT
+    if overwrite:
+        _clear(run_dir)
+        return _State([], 0, None)
+    checkpoint = _load_checkpoint(checkpoint_path) if checkpoint_path.exists() else None
+    in_checkpoint = _spec_of_checkpoint(checkpoint)
+    try:
+        existing = read_spec(run_dir)
+    except RunDirError:
+        if in_checkpoint is None:
+            raise
+        log(f"{run_dir}: config.json is damaged; rebuilt from the checkpoint")
+        existing = in_checkpoint
+        _write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": _environment()})
+    if existing is None and in_checkpoint is not None:
+        log(f"{run_dir}: config.json is missing; rebuilt from the checkpoint")
+        existing = in_checkpoint
+        _write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": _environment()})
+    if existing is not None and in_checkpoint is not None and in_checkpoint.identity() != existing.identity():
+        raise RunDirError(
+            f"{run_dir}: its checkpoint belongs to another run than its config.json "
+            f"({'; '.join(_differences(existing, in_checkpoint))}; checkpoint there, config.json here); "
+            "delete the one that is not this run's, or pass --overwrite to start again"
+        )
+    if checkpoint is not None and "backend" in checkpoint and str(checkpoint["backend"]) != _backend():
+        raise RunDirError(
+            f"{run_dir} was trained on the {checkpoint['backend']} backend and this process runs {_backend()}; "
+            f"resume it with KERAS_BACKEND={checkpoint['backend']}, or pass --overwrite to start again"
+        )
+    if existing is not None:
+        diffs = _differences(config, existing)
+        if existing.epochs > config.epochs:
+            diffs.append(f"epochs: {existing.epochs} there, {config.epochs} here")
+        if diffs:
+            raise RunDirError(
+                f"{run_dir} holds a run with a different configuration ({'; '.join(diffs)}); "
+                "choose another directory or pass --overwrite to replace it"
+            )
+    elif checkpoint is not None:
+        # Without config.json (and a checkpoint of the time before it recorded its spec) nothing
+        # shows that the checkpoint belongs to this configuration, so it is not resumed.
+        log(
+            f"{run_dir}: a checkpoint without config.json cannot be matched to this configuration; starting again at epoch 1"
+        )
+        _clear(run_dir)
+        checkpoint = None
+    if checkpoint is not None:
+        rows = _rows(checkpoint["history"])
+        try:  # the checkpoint is the truth: the history must be its rows, value for value
+            history = read_history(run_dir)
+            intact = len(history["epoch"]) == len(rows) and all(
+                np.array_equal(history[c], [r[i] for r in rows]) for i, c in enumerate(HISTORY_COLUMNS)
+            )
+        except RunDirError:
+            intact = False
+        if not intact:
+            log(
+                f"{run_dir}: history.csv is damaged, missing or differs from the checkpoint; rebuilt from the checkpoint"
+            )
+            _write_history(run_dir, rows)
+        return _State(rows, int(checkpoint["epoch"]), checkpoint)
+    history = read_history(run_dir)
+    rows = [list(r) for r in zip(*(history[c] for c in HISTORY_COLUMNS))] if len(history["epoch"]) else []
+    if rows and existing is None:
+        raise RunDirError(
+            f"{run_dir / 'history.csv'} has no config.json beside it, so nothing shows which run it records; delete it or pass --overwrite"
+        )
+    rows = [r for r in rows if r[0] <= config.epochs]
+    if rows and rows[-1][0] >= config.epochs:
+        return _State(rows, config.epochs, None)  # finished (e.g. committed results)
+    if rows:
+        log(f"{run_dir}: {len(rows)} epochs of history but no checkpoint to resume from; starting again at epoch 1")
+    return _State([], 0, None)
