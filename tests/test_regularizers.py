@@ -109,3 +109,16 @@ def test_weight_stats_reports_norms_and_sparsity():
 def test_weight_stats_refuses_bad_threshold():
     with pytest.raises(ValueError, match="`threshold`"):
         regularizers.weight_stats(planar_model.planar_mlp(), threshold=0)
+
+
+def test_weight_summary_counts_every_kernel_weight_and_the_thresholds_nest():
+    model = paper_model.paper_mlp("l1", hidden_units=(30, 20), seed=0)
+    summary = regularizers.weight_summary(model)
+    assert [layer["layer"] for layer in summary["layers"]] == ["hidden_1", "hidden_2", "logits"]
+    for layer, size in zip(summary["layers"], (784 * 30, 30 * 20, 20 * 10)):
+        assert layer["size"] == size and sum(layer["histogram"]) + layer["below_histogram"] == size
+        fractions = [layer["fraction_below"][t] for t in ("0.0001", "0.001", "0.01")]
+        assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] <= 1.0
+    # Glorot-uniform weights of a 784 x 30 kernel: |w| < 1e-2 for about 1e-2 / limit of them.
+    limit = np.sqrt(6 / (784 + 30))
+    assert abs(summary["layers"][0]["fraction_below"]["0.01"] - 1e-2 / limit) < 0.02

@@ -1,42 +1,10 @@
-"""The measurements behind the paper's conclusions: weight statistics and the Dropout test-time check."""
+"""The CNN study's stochastic_depth.json measurement on trained-shaped networks."""
 
 import numpy as np
 import pytest
 
-from keras_reg import regularizers
 from keras_reg.studies.cnn import measurements as cnn_measurements
 from keras_reg.studies.cnn import model as cnn_model
-from keras_reg.studies.paper import measurements as paper_measurements
-from keras_reg.studies.paper import model as paper_model
-from keras_reg.studies.planar import model as planar_model
-
-
-def test_weight_summary_counts_every_kernel_weight_and_the_thresholds_nest():
-    model = paper_model.paper_mlp("l1", hidden_units=(30, 20), seed=0)
-    summary = regularizers.weight_summary(model)
-    assert [layer["layer"] for layer in summary["layers"]] == ["hidden_1", "hidden_2", "logits"]
-    for layer, size in zip(summary["layers"], (784 * 30, 30 * 20, 20 * 10)):
-        assert layer["size"] == size and sum(layer["histogram"]) + layer["below_histogram"] == size
-        fractions = [layer["fraction_below"][t] for t in ("0.0001", "0.001", "0.01")]
-        assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] <= 1.0
-    # Glorot-uniform weights of a 784 x 30 kernel: |w| < 1e-2 for about 1e-2 / limit of them.
-    limit = np.sqrt(6 / (784 + 30))
-    assert abs(summary["layers"][0]["fraction_below"]["0.01"] - 1e-2 / limit) < 0.02
-
-
-def test_the_inverted_dropout_network_is_the_papers_scaled_weights_network():
-    rng = np.random.default_rng(0)
-    model = paper_model.paper_mlp("dropout", keep_prob=0.5, hidden_units=(40, 30), seed=1)
-    x, y = rng.random((300, 784)).astype("float32"), rng.integers(0, 10, 300)
-    check = paper_measurements.dropout_check(model, x, y, masks=20)
-    assert check["keep_probabilities"] == [1.0, 0.5, 0.5]
-    assert check["max_abs_difference_keras_vs_paper_form"] < 1e-5
-    assert check["test_accuracy_paper_form"] == check["test_accuracy_deterministic"]
-    assert check["monte_carlo_masks"] == 20 and 0.0 <= check["test_accuracy_monte_carlo_average"] <= 1.0
-    assert paper_measurements.dropout_check(paper_model.paper_mlp("none", hidden_units=(8, 8)), x, y) is None
-    assert paper_measurements.is_mlp(model) and not paper_measurements.is_mlp(
-        planar_model.planar_mlp("dropout", keep_prob=0.8, fixed_mask=True)
-    )
 
 
 def test_the_stochastic_depth_check_on_a_report_cnn():

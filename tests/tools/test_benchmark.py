@@ -29,8 +29,6 @@ def test_matmul_throughput_in_bfloat16():
 
 
 def test_run_refuses_configs_of_two_precisions():
-    from keras_reg.tools import benchmark
-
     configs = {
         "standard": experiment.EXPERIMENTS["paper"].spec("standard"),
         "l2": experiment.EXPERIMENTS["paper"].spec("l2", precision="mixed_bfloat16"),
@@ -86,8 +84,6 @@ def test_makespan_hands_each_job_to_the_first_worker_free():
 
 
 def test_side_by_side_is_none_for_one_process(fake_mnist):
-    from keras_reg.tools import benchmark
-
     assert benchmark.side_by_side({"standard": experiment.EXPERIMENTS["paper"].spec("standard")}, fake_mnist) is None
 
 
@@ -105,8 +101,6 @@ def test_curves_summary_states_the_largest_gap_in_standard_errors():
 
 
 def test_cnn_epoch_flops_count_the_reports_network():
-    from keras_reg.tools import benchmark
-
     train, evaluation = benchmark.cnn_epoch_flops(cnn_model.report_cnn(), train_examples=60000, eval_examples=70000)
     conv = [28 * 28 * 9 * 1 * 64, 14 * 14 * 9 * 64 * 128, 7 * 7 * 9 * 128 * 256]
     dense = [2304 * 512, 512 * 10]

@@ -48,6 +48,20 @@ def _compare(a, b):
         assert (b / key / "model.keras").exists() and (b / key / "config.json").exists()
 
 
+def _poison(monkeypatch, when, network):
+    """Makes the stack's ``network`` NaN at its ``when``-th epoch call."""
+    train_epoch, calls = engine.SeedStack.train_epoch, []
+
+    def poisoned(self, x, y, orders):
+        calls.append(1)
+        if len(calls) == when:
+            kernel = self.engines[network].model.get_layer("hidden_1").kernel
+            kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+        return train_epoch(self, x, y, orders)
+
+    monkeypatch.setattr(engine.SeedStack, "train_epoch", poisoned)
+
+
 def test_seed_stacks_equal_separate_runs_from_scratch_and_resumed(tmp_path):
     datasets, grid = _datasets(), _grid((0, 1, 2), 3, learning_rate=0.05)
     grids.run_grid(grid, tmp_path / "separate", datasets, workers=1, log=_quiet)
@@ -65,20 +79,6 @@ def test_seed_stacks_equal_separate_runs_from_scratch_and_resumed(tmp_path):
     assert sum(line.startswith("[6/6] dropout/seed_2 | epoch 3/3 ") for line in lines) == 1, lines
     with pytest.raises(checks.ConfigError, match="workers"):
         grids.run_grid(_grid((0,), 1), tmp_path / "other", datasets, workers=2, vectorize_seeds=True, log=_quiet)
-
-
-def _poison(monkeypatch, when, network):
-    """Makes the stack's ``network`` NaN at its ``when``-th epoch call."""
-    train_epoch, calls = engine.SeedStack.train_epoch, []
-
-    def poisoned(self, x, y, orders):
-        calls.append(1)
-        if len(calls) == when:
-            kernel = self.engines[network].model.get_layer("hidden_1").kernel
-            kernel.assign(np.full(kernel.shape, np.nan, np.float32))
-        return train_epoch(self, x, y, orders)
-
-    monkeypatch.setattr(engine.SeedStack, "train_epoch", poisoned)
 
 
 def test_a_run_that_diverges_in_a_stack_stops_alone(tmp_path, monkeypatch):

@@ -1,8 +1,4 @@
-"""StochasticDepth and linear_decay: the shape contract, seeded statistical properties, bad arguments.
-
-Statistical tolerances: a kept fraction over n independent Bernoulli(p) gates has standard deviation
-sqrt(p (1 - p) / n); tests allow 5 of them (a false alarm about once in 1.7 million runs).
-"""
+"""StochasticDepth and linear_decay (keras_reg/layers/stochastic_depth.py): the shape contract, seeded statistical properties with stated tolerances, saving, and invalid arguments."""
 
 import math
 import subprocess
@@ -16,6 +12,7 @@ from keras import ops
 from keras_reg.layers import StochasticDepth, linear_decay
 
 pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
+
 
 SIGMAS = 5.0
 
@@ -179,50 +176,3 @@ def test_linear_decay_linspace_rule_starts_at_one():
 def test_linear_decay_refuses_bad_arguments(args, name):
     with pytest.raises(ValueError, match=rf"`{name}`"):
         linear_decay(*args)
-
-
-def test_fixed_mask_dropout_keeps_one_mask_and_the_expectation():
-    from keras_reg.layers import FixedMaskDropout
-
-    layer = FixedMaskDropout(keep_prob=0.8, seed=3)
-    x = np.ones((400, 50), "float32")
-    a, b = (keras.ops.convert_to_numpy(layer(x, training=True)) for _ in range(2))
-    np.testing.assert_array_equal(a, b)  # the planar tutorial's mask: the same at every step
-    assert set(np.unique(a)) == {0.0, 1.25}
-    assert abs(a.mean() - 1.0) < 0.02  # inverted: the expectation is kept (20,000 units; std of the mean 0.006)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=False)), x)
-    with pytest.raises(ValueError, match="`keep_prob`"):
-        FixedMaskDropout(keep_prob=0.0)
-
-
-def test_pad_channels_zero_pads_the_last_axis_and_refuses_narrowing():
-    from keras_reg.layers import PadChannels
-
-    x = np.arange(2 * 3 * 3 * 2, dtype="float32").reshape(2, 3, 3, 2)
-    y = np.asarray(PadChannels(5)(x))
-    assert y.shape == (2, 3, 3, 5) and np.array_equal(y[..., :2], x) and not y[..., 2:].any()
-    with pytest.raises(ValueError, match="at most that many"):
-        PadChannels(1)(x)
-
-
-@pytest.mark.parametrize("p", [0.8, 0.3])
-def test_stochastic_depth_on_a_widening_layer_is_the_layer_or_the_padded_input(p):
-    # The CNN report's stochastic depth on conv1 (1 -> 64 channels): StochasticDepth on
-    # [pad(x), F(x) - pad(x)] gives F(x) or pad(x) in training, p F(x) + (1 - p) pad(x) at inference.
-    from keras_reg.layers import PadChannels
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(4, 6, 6, 1)).astype("float32")
-    f = rng.normal(size=(4, 6, 6, 8)).astype("float32")  # stands for conv1-BN-ReLU of x
-    pad = np.asarray(PadChannels(8)(x))
-    layer = StochasticDepth(p, seed=3)
-    residual = f - pad
-    outcomes = []
-    for _ in range(400):
-        out = np.asarray(layer([pad, residual], training=True))
-        took_f, took_pad = np.allclose(out, f, atol=1e-6), np.allclose(out, pad, atol=1e-6)
-        assert took_f != took_pad  # one or the other, never a mixture
-        outcomes.append(took_f)
-    # the fraction that kept F(x): binomial(400, p), 4 standard deviations
-    assert abs(np.mean(outcomes) - p) < 4 * math.sqrt(p * (1 - p) / 400)
-    np.testing.assert_allclose(np.asarray(layer([pad, residual], training=False)), p * f + (1 - p) * pad, atol=1e-6)

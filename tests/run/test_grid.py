@@ -38,6 +38,20 @@ def _histories(runs_dir, grid):
     return {key: {k: v for k, v in rundir.read_history(runs_dir / key).items() if k != "seconds"} for key in grid}
 
 
+def _intra_op_threads():
+    import tensorflow as tf
+
+    return (
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+    )
+
+
+def _worker_data():
+    (x_train, y_train), (x_test, y_test) = grids._WORKER["raws"]["key"]
+    return x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist()
+
+
 def test_workers_train_the_same_runs_as_one_process_and_report_by_key(tmp_path, fake_mnist):
     grid = _grid()
     grids.run_grid(grid, tmp_path / "one", datasets=fake_mnist, workers=1, log=lambda line: None)
@@ -90,20 +104,6 @@ def test_errors_keep_their_fields_across_a_process_boundary():
     )
     divergence = pickle.loads(pickle.dumps(rundir.DivergenceError("loss is NaN", 4, 17)))
     assert (str(divergence), divergence.epoch, divergence.step) == ("loss is NaN", 4, 17)
-
-
-def _intra_op_threads():
-    import tensorflow as tf
-
-    return (
-        tf.config.threading.get_intra_op_parallelism_threads(),
-        tf.config.threading.get_inter_op_parallelism_threads(),
-    )
-
-
-def _worker_data():
-    (x_train, y_train), (x_test, y_test) = grids._WORKER["raws"]["key"]
-    return x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist()
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the thread limit is TensorFlow's")
@@ -166,7 +166,6 @@ def test_a_script_without_a_main_guard_fails_at_once_instead_of_waiting_for_its_
 
 
 def test_the_shared_data_of_a_killed_grid_is_removed_by_the_next(tmp_path, monkeypatch):
-    import os
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

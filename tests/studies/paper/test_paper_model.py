@@ -1,25 +1,22 @@
+"""The paper's builder paper_mlp (keras_reg/studies/paper/model.py): architecture, parameter count, penalties, Dropout's forms and masks, precision, initializers, seeds, bad arguments."""
+
 import keras
 import numpy as np
 import pytest
+from helpers import layers_of
 from keras import ops
 
-from keras_reg import layers, regularizers
-from keras_reg.studies.cnn import model as cnn_model
+from keras_reg import regularizers
 from keras_reg.studies.paper import model as paper_model
-from keras_reg.studies.planar import model as planar_model
 
 pytestmark = pytest.mark.backend  # .ci/run runs these again on JAX
-
-
-def _layers_of(model, cls):
-    return [layer for layer in model.layers if isinstance(layer, cls)]
 
 
 def test_paper_mlp_architecture_and_parameter_count():
     model = paper_model.paper_mlp()
     # 784*1000 + 1000 + 1000*500 + 500 + 500*10 + 10 (paper Figure 9)
     assert model.count_params() == 1_290_510
-    dense = _layers_of(model, keras.layers.Dense)
+    dense = layers_of(model, keras.layers.Dense)
     assert [d.units for d in dense] == [1000, 500, 10]
     assert [d.activation.__name__ for d in dense] == ["tanh", "tanh", "linear"]
     assert isinstance(model.layers[-1], keras.layers.Softmax) and model.layers[-1].input is dense[-1].output
@@ -31,20 +28,20 @@ def test_paper_mlp_architecture_and_parameter_count():
 @pytest.mark.parametrize("name, cls", [("l1", regularizers.L1), ("l2", regularizers.L2)])
 def test_paper_mlp_penalizes_the_three_kernels_only(name, cls):
     model = paper_model.paper_mlp(name, alpha=0.001)
-    dense = _layers_of(model, keras.layers.Dense)
+    dense = layers_of(model, keras.layers.Dense)
     assert all(isinstance(d.kernel_regularizer, cls) and d.kernel_regularizer.alpha == 0.001 for d in dense)
     assert all(d.bias_regularizer is None for d in dense)
     assert len(model.losses) == 3
     expected = sum(float(cls(0.001)(d.kernel)) for d in dense)
     assert float(ops.sum(ops.stack(model.losses))) == pytest.approx(expected, rel=1e-5)
-    assert not _layers_of(model, keras.layers.Dropout)
+    assert not layers_of(model, keras.layers.Dropout)
 
 
 def test_paper_mlp_dropout_follows_each_hidden_layer_with_rate_one_minus_keep():
     model = paper_model.paper_mlp("dropout", keep_prob=0.8)
     kinds = [type(layer).__name__ for layer in model.layers[1:]]
     assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense", "Softmax"]
-    assert [d.rate for d in _layers_of(model, keras.layers.Dropout)] == pytest.approx([0.2, 0.2])
+    assert [d.rate for d in layers_of(model, keras.layers.Dropout)] == pytest.approx([0.2, 0.2])
     assert model.losses == []
 
 
@@ -52,9 +49,9 @@ def test_paper_mlp_input_dropout_is_a_first_layer_of_its_own_keep_probability():
     model = paper_model.paper_mlp("dropout", keep_prob=0.5, input_keep_prob=0.8, seed=0)
     kinds = [type(layer).__name__ for layer in model.layers[1:]]
     assert kinds == ["Dropout", "Dense", "Dropout", "Dense", "Dropout", "Dense", "Softmax"]
-    assert [d.rate for d in _layers_of(model, keras.layers.Dropout)] == pytest.approx([0.2, 0.5, 0.5])
+    assert [d.rate for d in layers_of(model, keras.layers.Dropout)] == pytest.approx([0.2, 0.5, 0.5])
     # Only the Dropout case drops inputs: the setting is ignored by the others, as keep_prob is.
-    assert not _layers_of(paper_model.paper_mlp("l2", input_keep_prob=0.8), keras.layers.Dropout)
+    assert not layers_of(paper_model.paper_mlp("l2", input_keep_prob=0.8), keras.layers.Dropout)
 
 
 def test_paper_mlp_dropout_l2_keeps_the_l2_penalty_beside_dropout():
@@ -114,7 +111,7 @@ def test_paper_mlp_original_dropout_is_unscaled_in_training_and_times_p_at_test(
 def test_paper_mlp_batch_masks_share_one_mask_per_batch():
     keep = 0.5
     model = paper_model.paper_mlp("dropout", keep_prob=keep, dropout_mask="batch", seed=0)
-    assert [d.noise_shape for d in _layers_of(model, keras.layers.Dropout)] == [(1, None), (1, None)]
+    assert [d.noise_shape for d in layers_of(model, keras.layers.Dropout)] == [(1, None), (1, None)]
     hidden = keras.Model(model.input, model.get_layer("dropout_1").output)
     tanh = keras.Model(model.input, model.get_layer("hidden_1").output)
     x = np.random.default_rng(0).uniform(size=(64, 784)).astype("float32")
@@ -142,7 +139,7 @@ def test_paper_mlp_batch_masks_share_one_mask_per_batch():
 
 def test_paper_mlp_standard_has_no_regularization():
     model = paper_model.paper_mlp("none")
-    assert model.losses == [] and not _layers_of(model, keras.layers.Dropout)
+    assert model.losses == [] and not layers_of(model, keras.layers.Dropout)
 
 
 def test_paper_mlp_mixed_bfloat16_keeps_weights_softmax_and_outputs_in_float32():
@@ -202,88 +199,3 @@ def test_paper_mlp_seed_makes_weights_reproducible():
 def test_paper_mlp_refuses_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=rf"`{name}`"):
         paper_model.paper_mlp(**kwargs)
-
-
-def test_planar_mlp_shapes_and_options():
-    model = planar_model.planar_mlp()
-    assert [d.units for d in _layers_of(model, keras.layers.Dense)] == [20, 3, 1]
-    assert model.count_params() == 127
-    out = ops.convert_to_numpy(model(np.zeros((4, 2), "float32")))
-    assert out.shape == (4, 1) and np.all((out > 0) & (out < 1))
-    assert len(planar_model.planar_mlp("l2", alpha=0.01).losses) == 3
-    assert [
-        d.rate for d in _layers_of(planar_model.planar_mlp("dropout", keep_prob=0.86), keras.layers.Dropout)
-    ] == pytest.approx([0.14, 0.14])
-
-
-@pytest.mark.parametrize(
-    "kwargs, name",
-    [
-        ({"regularizer": "l1"}, "regularizer"),  # the planar tutorial has no L1 model
-        ({"alpha": float("nan")}, "alpha"),
-        ({"keep_prob": 0.0}, "keep_prob"),
-        ({"seed": 1.5}, "seed"),
-    ],
-)
-def test_planar_mlp_refuses_bad_arguments(kwargs, name):
-    with pytest.raises(ValueError, match=rf"`{name}`"):
-        planar_model.planar_mlp(**kwargs)
-
-
-def test_planar_mlp_is_initialized_as_the_tutorials_course_and_its_dropout_can_fix_its_mask():
-    model = planar_model.planar_mlp(seed=0)
-    assert model.count_params() == (2 * 20 + 20) + (20 * 3 + 3) + (3 + 1)
-    for name in ("hidden_1", "hidden_2", "logit"):
-        init = model.get_layer(name).kernel_initializer.get_config()
-        assert (init["scale"], init["mode"], init["distribution"]) == (
-            1.0,
-            "fan_in",
-            "untruncated_normal",
-        )  # randn / sqrt(n_prev)
-        assert not model.get_layer(name).bias.numpy().any()
-    fixed = planar_model.planar_mlp("dropout", keep_prob=0.86, fixed_mask=True, seed=0)
-    assert [type(layer).__name__ for layer in fixed.layers].count("FixedMaskDropout") == 2
-    assert [type(layer).__name__ for layer in planar_model.planar_mlp("dropout", keep_prob=0.86, seed=0).layers].count(
-        "Dropout"
-    ) == 2
-
-
-def test_report_cnn_is_the_reports_network_with_its_options():
-    plain = cnn_model.report_cnn(seed=0)
-    assert tuple(plain(np.zeros((2, 28, 28, 1), "float32")).shape) == (2, 10)
-    convs = _layers_of(plain, keras.layers.Conv2D)
-    assert [(c.filters, c.kernel_size, c.strides, c.padding) for c in convs] == [
-        (n, (3, 3), (1, 1), "same") for n in (64, 128, 256)
-    ]
-    assert [tuple(p.pool_size) for p in _layers_of(plain, keras.layers.MaxPooling2D)] == [(2, 2)] * 3
-    assert len(_layers_of(plain, keras.layers.BatchNormalization)) == 3 and plain.losses == []
-    assert not _layers_of(plain, layers.StochasticDepth) and not _layers_of(plain, keras.layers.Dropout)
-    # The issue's "about 59 MFLOP per image forward": 2 x the multiply-adds of the convolutions
-    conv_macs = sum(np.prod(c.output.shape[1:]) * np.prod(c.kernel.shape[:-1]) for c in convs)
-    assert 2 * conv_macs / 1e6 == pytest.approx(58.7, abs=0.05)
-    assert [tuple(d.kernel.shape) for d in _layers_of(plain, keras.layers.Dense)] == [(3 * 3 * 256, 512), (512, 10)]
-    full = cnn_model.report_cnn(alpha=0.001, dropout=0.3, stochastic_depth=0.8, seed=0)
-    assert full.count_params() == plain.count_params()  # the options add no parameters
-    assert len(full.losses) == 16  # coupled weight decay: every kernel, bias, BN scale and offset
-    assert [d.rate for d in _layers_of(full, keras.layers.Dropout)] == [0.3]
-    assert [s.survival_probability for s in _layers_of(full, layers.StochasticDepth)] == [0.8]  # conv1 only
-    linear = cnn_model.report_cnn(stochastic_depth=0.5, sd_blocks="all")
-    assert [s.survival_probability for s in _layers_of(linear, layers.StochasticDepth)] == pytest.approx(
-        [1 - 1 / 6, 1 - 2 / 6, 0.5]
-    )
-
-
-def test_report_cnn_weight_decay_is_coupled_l2_on_every_variable():
-    # PyTorch's Adam(weight_decay=wd) adds wd * v to every parameter's gradient: the penalty wd/2 sum v^2.
-    model = cnn_model.report_cnn(alpha=0.001, seed=0)
-    expected = (
-        0.001 / 2 * sum(float(np.sum(np.square(keras.ops.convert_to_numpy(v)))) for v in model.trainable_variables)
-    )
-    assert float(sum(model.losses)) == pytest.approx(expected, rel=1e-5)
-
-
-def test_report_cnn_refuses_bad_arguments():
-    with pytest.raises(ValueError, match="`sd_blocks`"):
-        cnn_model.report_cnn(sd_blocks="conv2")
-    with pytest.raises(ValueError, match="`stochastic_depth`"):
-        cnn_model.report_cnn(stochastic_depth=0.0)

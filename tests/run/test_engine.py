@@ -27,6 +27,18 @@ def _compiled(regularizer, loss="cross_entropy", alpha=0.01, lr=0.1, dtype=None)
     return model
 
 
+needs_jax_backend = pytest.mark.skipif(
+    keras.backend.backend() != "jax",
+    reason="SeedStack vectorizes with jax.vmap (run on JAX by .ci/run: pytest -m backend)",
+)
+
+
+def _seeded(regularizer, seed, lr=0.1):
+    model = paper_model.paper_mlp(regularizer, alpha=0.01, keep_prob=0.7, hidden_units=(32, 16), seed=seed)
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss=losses.get("cross_entropy"))
+    return model
+
+
 @pytest.mark.parametrize("regularizer", ["none", "l1", "l2", "dropout"])
 @pytest.mark.parametrize("loss", ["cross_entropy", "double_softmax"])
 def test_epoch_equals_keras_train_on_batch_step_for_step(regularizer, loss):
@@ -205,18 +217,6 @@ def test_other_optimizers_and_regularizers_take_the_generic_path_and_agree_with_
         reference.train_on_batch(x[step * 40 : (step + 1) * 40], y[step * 40 : (step + 1) * 40])
     for a, b in zip(fast.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
-
-
-needs_jax_backend = pytest.mark.skipif(
-    keras.backend.backend() != "jax",
-    reason="SeedStack vectorizes with jax.vmap (run on JAX by .ci/run: pytest -m backend)",
-)
-
-
-def _seeded(regularizer, seed, lr=0.1):
-    model = paper_model.paper_mlp(regularizer, alpha=0.01, keep_prob=0.7, hidden_units=(32, 16), seed=seed)
-    model.compile(optimizer=keras.optimizers.SGD(lr), loss=losses.get("cross_entropy"))
-    return model
 
 
 @needs_jax_backend

@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from test_training import _config, _datasets, _quiet
+from helpers import quiet, tiny_config, tiny_datasets
 
 from keras_reg.artifacts import io as artifact_io
 from keras_reg.artifacts import registry as artifact_registry
@@ -24,7 +24,7 @@ def two_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     for name, regularizer in (("standard", "none"), ("l2", "l2")):
         loop.train_and_evaluate(
-            _config(regularizer=regularizer, epochs=1), root / name, datasets=_datasets(), log=_quiet
+            tiny_config(regularizer=regularizer, epochs=1), root / name, datasets=tiny_datasets(), log=quiet
         )
     return root
 
@@ -39,7 +39,7 @@ def test_a_checkpoint_of_another_run_is_refused(two_runs, tmp_path):
     run = _copy(two_runs, tmp_path, "standard")
     shutil.copy(two_runs / "l2" / rundir.CHECKPOINT, run / rundir.CHECKPOINT)
     with pytest.raises(rundir.RunDirError) as info:
-        loop.train_and_evaluate(_config(regularizer="none", epochs=2), run, datasets=_datasets(), log=_quiet)
+        loop.train_and_evaluate(tiny_config(regularizer="none", epochs=2), run, datasets=tiny_datasets(), log=quiet)
     assert "checkpoint belongs to another run" in _one_line(info) and "regularizer" in str(info.value)
 
 
@@ -49,7 +49,7 @@ def test_a_config_edited_by_hand_beside_its_checkpoint_is_refused(two_runs, tmp_
     (run / "config.json").write_text(text.replace('"learning_rate": 0.1', '"learning_rate": 0.3'))
     with pytest.raises(rundir.RunDirError) as info:
         loop.train_and_evaluate(
-            _config(regularizer="none", epochs=2, learning_rate=0.3), run, datasets=_datasets(), log=_quiet
+            tiny_config(regularizer="none", epochs=2, learning_rate=0.3), run, datasets=tiny_datasets(), log=quiet
         )
     assert "learning_rate" in _one_line(info)
 
@@ -70,7 +70,7 @@ def test_a_history_that_differs_from_its_checkpoint_is_rebuilt_from_it(two_runs,
         lines = [header, lines[1], lines[1]]
     (run / "history.csv").write_text("\n".join(lines) + "\n")
     log = []
-    stats = loop.train_and_evaluate(_config(regularizer="l2", epochs=1), run, datasets=None, log=log.append)
+    stats = loop.train_and_evaluate(tiny_config(regularizer="l2", epochs=1), run, datasets=None, log=log.append)
     assert not stats["trained"] and any("rebuilt from the checkpoint" in line for line in log)
     after = rundir.read_history(run)
     for column in rundir.HISTORY_COLUMNS:
@@ -100,11 +100,11 @@ def test_epochs_must_increase(tmp_path):
 
 def test_resuming_on_other_data_or_another_backend_is_refused(two_runs, tmp_path):
     run = _copy(two_runs, tmp_path, "l2")
-    (x, y), test = _datasets()
+    (x, y), test = tiny_datasets()
     order = np.random.default_rng(0).permutation(len(x))
     with pytest.raises(rundir.RunDirError) as info:
         loop.train_and_evaluate(
-            _config(regularizer="l2", epochs=2), run, datasets=((x[order], y[order]), test), log=_quiet
+            tiny_config(regularizer="l2", epochs=2), run, datasets=((x[order], y[order]), test), log=quiet
         )
     assert "other data" in _one_line(info)
     with np.load(run / rundir.CHECKPOINT) as f:
@@ -112,7 +112,7 @@ def test_resuming_on_other_data_or_another_backend_is_refused(two_runs, tmp_path
     arrays["backend"] = np.array("torch")
     np.savez(run / rundir.CHECKPOINT, **arrays)
     with pytest.raises(rundir.RunDirError) as info:
-        loop.train_and_evaluate(_config(regularizer="l2", epochs=2), run, datasets=_datasets(), log=_quiet)
+        loop.train_and_evaluate(tiny_config(regularizer="l2", epochs=2), run, datasets=tiny_datasets(), log=quiet)
     assert "KERAS_BACKEND=torch" in _one_line(info)
 
 
@@ -120,11 +120,7 @@ def test_the_data_a_run_trained_on_is_recorded(two_runs):
     import json
 
     recorded = json.loads((two_runs / "l2" / "config.json").read_text())["data"]
-    assert recorded["sha256"] == rundir.data_digest(registry.load_data(_config(regularizer="l2"), _datasets()))
-
-
-# --------------------------------------------------------------------------------------------------
-# Every fault is one line, and nothing already computed is lost
+    assert recorded["sha256"] == rundir.data_digest(registry.load_data(tiny_config(regularizer="l2"), tiny_datasets()))
 
 
 @pytest.mark.parametrize("kind", ["symlink", "directory", "fifo"])
@@ -138,7 +134,7 @@ def test_a_lock_that_is_not_a_plain_file_is_refused_and_never_followed(tmp_path,
     lock = run / rundir.LOCK
     {"symlink": lambda: lock.symlink_to(victim), "directory": lock.mkdir, "fifo": lambda: os.mkfifo(lock)}[kind]()
     with pytest.raises(rundir.RunDirError) as info:
-        loop.train_and_evaluate(_config(epochs=1), run, datasets=_datasets(), log=_quiet)
+        loop.train_and_evaluate(tiny_config(epochs=1), run, datasets=tiny_datasets(), log=quiet)
     assert "not a lock file" in _one_line(info) and str(lock) in str(info.value)
     assert victim.read_text() == "not yours\n"
 
@@ -179,7 +175,7 @@ def test_a_kill_while_the_model_was_saved_is_completed_by_the_rerun(two_runs, tm
     (run / ".model.partial.keras").write_bytes(b"half a zip")  # what a kill mid-save leaves
     (run / ".checkpoint.npz.abc.tmp").write_bytes(b"half a checkpoint")
     log = []
-    loop.train_and_evaluate(_config(regularizer="l2", epochs=1), run, datasets=_datasets(), log=log.append)
+    loop.train_and_evaluate(tiny_config(regularizer="l2", epochs=1), run, datasets=tiny_datasets(), log=log.append)
     assert any("completing them" in line for line in log) and not any("already finished" in line for line in log)
     assert (run / "model.keras").exists() and (run / "weights.json").exists()
     assert not list(run.glob(".*.tmp")) and not (run / ".model.partial.keras").exists()

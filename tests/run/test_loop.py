@@ -1,47 +1,19 @@
-"""train_and_evaluate end to end on a few hundred examples, through the data-injection hook."""
+"""train_and_evaluate end to end on a few hundred examples, through the data-injection hook (keras_reg/run/loop.py)."""
 
 import json
 
 import keras
 import numpy as np
 import pytest
+from helpers import make_config, quiet, tiny_config, tiny_datasets
 
 from keras_reg.checks import ConfigError
 from keras_reg.run import loop, rundir, stacks
-from keras_reg.studies.cnn import measurements as cnn_measurements
-from keras_reg.studies.cnn import model as cnn_model
-
-
-def make_config(protocol="tf1_init", **values):
-    """A spec of the paper's experiment; the tests' small data sets need a protocol of the 60,000-image split."""
-    from keras_reg.run.experiment import EXPERIMENTS
-
-    return EXPERIMENTS["paper"].spec("standard", protocol=protocol, **values)
-
-
-def _datasets(n_train=300, n_test=100, seed=0):
-    rng = np.random.default_rng(seed)
-    # Two visibly different kinds of image so that the small net learns something.
-    y = rng.integers(0, 10, n_train + n_test).astype(np.uint8)
-    x = rng.integers(0, 40, (n_train + n_test, 28, 28)).astype(np.uint8)
-    x[np.arange(len(y)), y, :] = 255  # row y lit
-    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
-
-
-def _config(**overrides):
-    values = dict(
-        regularizer="l2", epochs=2, train_examples=300, test_examples=100, batch_size=50, learning_rate=0.1, seed=1
-    )
-    return make_config("tf1_init", **{**values, **overrides})
-
-
-def _quiet(*args):
-    pass
 
 
 def test_run_directory_holds_config_history_model_and_logs(tmp_path):
-    config = _config()
-    stats = loop.train_and_evaluate(config, tmp_path, datasets=_datasets(), log=_quiet)
+    config = tiny_config()
+    stats = loop.train_and_evaluate(config, tmp_path, datasets=tiny_datasets(), log=quiet)
     assert stats["epochs"] == 2 and stats["trained"] and stats["resumed_from"] == 0
     history = rundir.read_history(tmp_path)
     assert tuple(history) == rundir.HISTORY_COLUMNS
@@ -77,9 +49,9 @@ def test_run_directory_holds_config_history_model_and_logs(tmp_path):
 
 
 def test_training_accuracy_is_measured_in_inference_mode_on_the_whole_set(tmp_path):
-    config = _config(regularizer="dropout", epochs=1)
-    datasets = _datasets()
-    loop.train_and_evaluate(config, tmp_path, datasets=datasets, log=_quiet)
+    config = tiny_config(regularizer="dropout", epochs=1)
+    datasets = tiny_datasets()
+    loop.train_and_evaluate(config, tmp_path, datasets=datasets, log=quiet)
     model = keras.saving.load_model(tmp_path / "model.keras")
     from keras_reg.data import to_mlp_inputs
 
@@ -91,7 +63,7 @@ def test_training_accuracy_is_measured_in_inference_mode_on_the_whole_set(tmp_pa
 def test_same_seed_gives_identical_histories(tmp_path):
     for name in ("a", "b"):
         loop.train_and_evaluate(
-            _config(regularizer="dropout", epochs=3), tmp_path / name, datasets=_datasets(), log=_quiet
+            tiny_config(regularizer="dropout", epochs=3), tmp_path / name, datasets=tiny_datasets(), log=quiet
         )
     a, b = rundir.read_history(tmp_path / "a"), rundir.read_history(tmp_path / "b")
     for column in rundir.HISTORY_COLUMNS[:-1]:  # all but the wall time
@@ -105,14 +77,14 @@ def test_interrupted_run_resumes_to_the_same_history(tmp_path, precision):
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    config = _config(regularizer="dropout", epochs=4, precision=precision)
-    loop.train_and_evaluate(config, tmp_path / "whole", datasets=_datasets(), log=_quiet)
+    config = tiny_config(regularizer="dropout", epochs=4, precision=precision)
+    loop.train_and_evaluate(config, tmp_path / "whole", datasets=tiny_datasets(), log=quiet)
     with pytest.raises(KeyboardInterrupt):
         loop.train_and_evaluate(
-            config, tmp_path / "cut", datasets=_datasets(), callbacks=[StopAfterEpoch2()], log=_quiet
+            config, tmp_path / "cut", datasets=tiny_datasets(), callbacks=[StopAfterEpoch2()], log=quiet
         )
     assert len(rundir.read_history(tmp_path / "cut")["epoch"]) == 2
-    stats = loop.train_and_evaluate(config, tmp_path / "cut", datasets=_datasets(), log=_quiet)
+    stats = loop.train_and_evaluate(config, tmp_path / "cut", datasets=tiny_datasets(), log=quiet)
     assert stats["resumed_from"] == 2 and stats["epochs"] == 4
     assert rundir.read_spec(tmp_path / "cut").precision == precision
     assert keras.saving.load_model(tmp_path / "cut" / "model.keras").get_layer("hidden_1").compute_dtype == (
@@ -125,51 +97,53 @@ def test_interrupted_run_resumes_to_the_same_history(tmp_path, precision):
 
 def test_a_run_is_reused_under_any_config_that_trains_identically(tmp_path):
     # The protocol's name and settings the regularizer ignores do not decide the training.
-    loop.train_and_evaluate(_config(regularizer="none"), tmp_path, datasets=_datasets(), log=_quiet)
-    same = _config(regularizer="none", keep_prob=0.3, alpha=0.1, data_source="cache")
-    assert not loop.train_and_evaluate(same, tmp_path, datasets=None, log=_quiet)["trained"]
+    loop.train_and_evaluate(tiny_config(regularizer="none"), tmp_path, datasets=tiny_datasets(), log=quiet)
+    same = tiny_config(regularizer="none", keep_prob=0.3, alpha=0.1, data_source="cache")
+    assert not loop.train_and_evaluate(same, tmp_path, datasets=None, log=quiet)["trained"]
 
 
 def test_a_checkpoint_rebuilds_a_lost_config_and_history_and_is_matched_by_its_own_spec(tmp_path):
-    loop.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
+    loop.train_and_evaluate(tiny_config(epochs=1), tmp_path, datasets=tiny_datasets(), log=quiet)
     before = rundir.read_history(tmp_path)
     (tmp_path / "config.json").unlink()
     (tmp_path / "history.csv").unlink()  # as `git rm` leaves a run directory: ignored files stay
     lines = []
-    stats = loop.train_and_evaluate(_config(epochs=1), tmp_path, datasets=None, log=lines.append)  # no data needed
+    stats = loop.train_and_evaluate(tiny_config(epochs=1), tmp_path, datasets=None, log=lines.append)  # no data needed
     assert not stats["trained"] and any("rebuilt from the checkpoint" in line for line in lines)
-    assert rundir.read_spec(tmp_path) == _config(epochs=1)
+    assert rundir.read_spec(tmp_path) == tiny_config(epochs=1)
     np.testing.assert_array_equal(rundir.read_history(tmp_path)["test_accuracy"], before["test_accuracy"])
     (tmp_path / "config.json").unlink()
     with pytest.raises(rundir.RunDirError, match="different configuration"):
-        loop.train_and_evaluate(_config(epochs=1, learning_rate=0.3), tmp_path, datasets=None, log=_quiet)
+        loop.train_and_evaluate(tiny_config(epochs=1, learning_rate=0.3), tmp_path, datasets=None, log=quiet)
 
 
 def test_finished_run_is_reused_and_a_longer_one_extends_it(tmp_path):
-    loop.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), log=_quiet)
-    again = loop.train_and_evaluate(_config(epochs=2), tmp_path, datasets=None, log=_quiet)  # no data needed
+    loop.train_and_evaluate(tiny_config(epochs=2), tmp_path, datasets=tiny_datasets(), log=quiet)
+    again = loop.train_and_evaluate(tiny_config(epochs=2), tmp_path, datasets=None, log=quiet)  # no data needed
     assert not again["trained"] and again["epochs"] == 2
-    longer = loop.train_and_evaluate(_config(epochs=3), tmp_path, datasets=_datasets(), log=_quiet)
+    longer = loop.train_and_evaluate(tiny_config(epochs=3), tmp_path, datasets=tiny_datasets(), log=quiet)
     assert longer["resumed_from"] == 2 and list(rundir.read_history(tmp_path)["epoch"]) == [1, 2, 3]
 
 
 def test_different_configuration_is_refused_unless_overwrite(tmp_path):
-    loop.train_and_evaluate(_config(), tmp_path, datasets=_datasets(), log=_quiet)
+    loop.train_and_evaluate(tiny_config(), tmp_path, datasets=tiny_datasets(), log=quiet)
     with pytest.raises(
         rundir.RunDirError, match=r"different configuration \(learning_rate: 0.1 there, 0.2 here\).*--overwrite"
     ):
-        loop.train_and_evaluate(_config(learning_rate=0.2), tmp_path, datasets=_datasets(), log=_quiet)
+        loop.train_and_evaluate(tiny_config(learning_rate=0.2), tmp_path, datasets=tiny_datasets(), log=quiet)
     with pytest.raises(rundir.RunDirError, match="epochs: 2 there, 1 here"):
-        loop.train_and_evaluate(_config(epochs=1), tmp_path, datasets=_datasets(), log=_quiet)
+        loop.train_and_evaluate(tiny_config(epochs=1), tmp_path, datasets=tiny_datasets(), log=quiet)
     stats = loop.train_and_evaluate(
-        _config(learning_rate=0.2), tmp_path, datasets=_datasets(), overwrite=True, log=_quiet
+        tiny_config(learning_rate=0.2), tmp_path, datasets=tiny_datasets(), overwrite=True, log=quiet
     )
     assert stats["resumed_from"] == 0 and rundir.read_spec(tmp_path).learning_rate == 0.2
 
 
 def test_divergence_stops_keeps_history_and_writes_the_reason(tmp_path):
     with pytest.raises(rundir.DivergenceError) as info:
-        loop.train_and_evaluate(_config(learning_rate=1e10, epochs=3), tmp_path, datasets=_datasets(), log=_quiet)
+        loop.train_and_evaluate(
+            tiny_config(learning_rate=1e10, epochs=3), tmp_path, datasets=tiny_datasets(), log=quiet
+        )
     assert info.value.epoch == 1 and "--learning_rate" in str(info.value) and "\n" not in str(info.value)
     reason = json.loads((tmp_path / rundir.DIVERGENCE).read_text())
     assert reason["epoch"] == 1 and reason["step"] >= 1
@@ -178,14 +152,14 @@ def test_divergence_stops_keeps_history_and_writes_the_reason(tmp_path):
 
 def test_subset_larger_than_the_data_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="train_examples"):
-        loop.train_and_evaluate(_config(train_examples=301), tmp_path, datasets=_datasets(), log=_quiet)
+        loop.train_and_evaluate(tiny_config(train_examples=301), tmp_path, datasets=tiny_datasets(), log=quiet)
 
 
 def test_unwritable_directory_is_refused_before_any_data_is_loaded(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(rundir.RunDirError, match="cannot write"):
-        loop.train_and_evaluate(_config(), blocker / "run", datasets=None, log=_quiet)
+        loop.train_and_evaluate(tiny_config(), blocker / "run", datasets=None, log=quiet)
 
 
 def test_epoch_order_depends_on_seed_and_epoch_only():
@@ -212,40 +186,6 @@ def test_a_seed_stack_refuses_runs_that_differ_in_more_than_their_seed(tmp_path)
     assert not list(tmp_path.iterdir())  # refused before any directory was made
 
 
-def test_the_cnn_trains_its_batch_norm_state_and_schedule_and_resumes_to_the_same_history(
-    tmp_path, fake_mnist, monkeypatch
-):
-    # The cnn experiment's case with everything on (batch norm, Adam with a step schedule, coupled
-    # weight decay, Dropout, stochastic depth), 2 short epochs: straight, and stopped after 1 then resumed.
-    import functools
-
-    from keras_reg.run import loop, rundir
-    from keras_reg.run.experiment import EXPERIMENTS
-
-    # The stochastic-depth check's statistics are test_claims.py's; here only that it is written (20 draws, not 200).
-    monkeypatch.setattr(
-        cnn_model, "stochastic_depth_check", functools.partial(cnn_measurements.stochastic_depth_check, draws=20)
-    )
-    spec = EXPERIMENTS["cnn"].spec("all", epochs=2, lr_step_epochs=1, train_examples=128, test_examples=64)
-    straight = loop.train_and_evaluate(spec, tmp_path / "straight", datasets=fake_mnist, log=lambda line: None)
-    loop.train_and_evaluate(spec.replace(epochs=1), tmp_path / "resumed", datasets=fake_mnist, log=lambda line: None)
-    resumed = loop.train_and_evaluate(spec, tmp_path / "resumed", datasets=fake_mnist, log=lambda line: None)
-    assert straight["epochs"] == resumed["epochs"] == 2 and resumed["resumed_from"] == 1
-    a, b = (rundir.read_history(tmp_path / name) for name in ("straight", "resumed"))
-    for column in rundir.HISTORY_COLUMNS[1:-1]:  # every column but the wall time
-        np.testing.assert_array_equal(a[column], b[column])
-    model = keras.saving.load_model(tmp_path / "straight" / "model.keras")
-    moving = model.get_layer("bn2").moving_variance.numpy()
-    assert not np.allclose(moving, 1.0)  # batch norm's statistics were updated in training
-    steps = 128 // 64
-    rate = model.optimizer.learning_rate
-    rate = float(rate(model.optimizer.iterations)) if callable(rate) else float(rate)
-    # StepLR every epoch: the rate at the step after the last one has been cut twice.
-    assert model.optimizer.iterations.numpy() == 2 * steps and rate == pytest.approx(1e-3 * 0.1**2)
-    check = json.loads((tmp_path / "straight" / "stochastic_depth.json").read_text())
-    assert [layer["name"] for layer in check["layers"]] == ["sd1"] and check["layers"][0]["survival_probability"] == 0.8
-
-
 def test_evaluating_less_often_does_not_change_what_is_trained(tmp_path, fake_mnist):
     # eval_every only decides when a row is written: each pass keeps its own whole batches.
     (x, y), (xt, yt) = fake_mnist
@@ -270,16 +210,16 @@ def test_a_callback_that_sets_stop_training_ends_the_run_and_a_rerun_keeps_it_st
     stop = keras.callbacks.EarlyStopping(min_delta=10.0, patience=0)
     lines = []
     stats = loop.train_and_evaluate(
-        _config(epochs=4), tmp_path, datasets=_datasets(), callbacks=[stop], log=lines.append
+        tiny_config(epochs=4), tmp_path, datasets=tiny_datasets(), callbacks=[stop], log=lines.append
     )
     assert stats["stopped"] and stats["epochs"] == 2 and list(rundir.read_history(tmp_path)["epoch"]) == [1, 2]
     recorded = json.loads((tmp_path / rundir.STOPPED).read_text())
     assert recorded["epoch"] == 2 and recorded["callbacks"] == ["EarlyStopping"]
     assert (tmp_path / "model.keras").exists() and any("EarlyStopping" in line and "stopped" in line for line in lines)
-    again = loop.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), log=lines.append)
+    again = loop.train_and_evaluate(tiny_config(epochs=4), tmp_path, datasets=tiny_datasets(), log=lines.append)
     assert not again["trained"] and again["epochs"] == 2 and "stopped early" in lines[-1]
     (tmp_path / rundir.STOPPED).unlink()  # asked to go on
-    assert loop.train_and_evaluate(_config(epochs=4), tmp_path, datasets=_datasets(), log=_quiet)["epochs"] == 4
+    assert loop.train_and_evaluate(tiny_config(epochs=4), tmp_path, datasets=tiny_datasets(), log=quiet)["epochs"] == 4
 
 
 def test_callbacks_see_the_hooks_and_logs_the_docstring_names(tmp_path):
@@ -298,7 +238,9 @@ def test_callbacks_see_the_hooks_and_logs_the_docstring_names(tmp_path):
         def on_train_end(self, logs=None):
             seen.append("train_end")
 
-    loop.train_and_evaluate(_config(epochs=2), tmp_path, datasets=_datasets(), callbacks=[Recorder()], log=_quiet)
+    loop.train_and_evaluate(
+        tiny_config(epochs=2), tmp_path, datasets=tiny_datasets(), callbacks=[Recorder()], log=quiet
+    )
     keys = sorted(set(rundir.HISTORY_COLUMNS[1:]) | {"loss", "accuracy", "val_loss", "val_accuracy"})
     assert seen == [
         "train_begin",
