@@ -12,6 +12,7 @@ import pytest
 from absl import flags
 
 from keras_reg import cli
+from keras_reg.checks import ConfigError
 from keras_reg.data import sources
 from keras_reg.run import registry, rundir, spec
 
@@ -326,7 +327,7 @@ def test_train_script_divergence_exits_3_and_keeps_the_reason(tmp_path, real_mni
 
 
 def test_a_case_and_a_flag_that_contradicts_it_are_refused(tmp_path, capsys):
-    with pytest.raises(cli.checks.ConfigError, match="--regularizer=l2 contradicts case dropout"):
+    with pytest.raises(ConfigError, match="--regularizer=l2 contradicts case dropout"):
         cli.train_spec(_flags(["--case=dropout", "--regularizer=l2"]))
     assert cli.train_spec(_flags(["--regularizer=l2"]))[3].builder_args["regularizer"] == "l2"  # no --case: a new case
     fv = _flags(["--regularizer=l2", f"--out_dir={tmp_path}"], cli.define_reproduce_flags, "reproduce_paper.py")

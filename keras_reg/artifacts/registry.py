@@ -9,10 +9,10 @@ The generic kinds are in this package (``curves``, ``reference_tables``, ``final
 
 from pathlib import Path
 
-from keras_reg.artifacts.io import load_runs
+from keras_reg.artifacts.io import load_runs, write_text
 from keras_reg.run.rundir import RunDirError, read_spec
 
-__all__ = ["ARTIFACTS", "register", "make_all", "check_cases"]
+__all__ = ["ARTIFACTS", "register", "text_artifact", "make_all", "check_cases"]
 
 ARTIFACTS = {}  # kind -> function
 
@@ -25,6 +25,18 @@ def register(kind):
         return fn
 
     return add
+
+
+def text_artifact(kind, file_name, make_text):
+    """Registers kind ``kind``: one text file ``file_name`` of ``make_text(experiment, runs)``; returns it."""
+
+    @register(kind)
+    def draw(experiment, runs, out_dir, runs_dir=None):
+        path = Path(out_dir) / file_name
+        write_text(path, make_text(experiment, runs))
+        return [path]
+
+    return draw
 
 
 def check_cases(experiment, runs_dir, runs):

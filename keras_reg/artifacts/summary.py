@@ -1,11 +1,8 @@
 """The ``summary`` kind: the runs against the reference in a few numbers (``summary.md``)."""
 
-from pathlib import Path
-
 import numpy as np
 
-from keras_reg.artifacts.io import write_text
-from keras_reg.artifacts.registry import register
+from keras_reg.artifacts.registry import text_artifact
 from keras_reg.artifacts.stats import expected_distance, seed_curves, span
 from keras_reg.artifacts.tables import _reached, table_cells
 
@@ -77,8 +74,4 @@ def summary_markdown(experiment, runs):
     return "\n".join(lines) + "\n"
 
 
-@register("summary")
-def summary(experiment, runs, out_dir, runs_dir=None):
-    path = Path(out_dir) / "summary.md"
-    write_text(path, summary_markdown(experiment, runs))
-    return [path]
+summary = text_artifact("summary", "summary.md", summary_markdown)

@@ -71,30 +71,7 @@ def prepare(run_dir, config, overwrite, log):
         _clear(run_dir)
         return _State([], 0, None)
     checkpoint = _load_checkpoint(checkpoint_path) if checkpoint_path.exists() else None
-    in_checkpoint = _spec_of_checkpoint(checkpoint)
-    try:
-        existing = read_spec(run_dir)
-    except RunDirError:
-        if in_checkpoint is None:
-            raise
-        log(f"{run_dir}: config.json is damaged; rebuilt from the checkpoint")
-        existing = in_checkpoint
-        _write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": _environment()})
-    if existing is None and in_checkpoint is not None:
-        log(f"{run_dir}: config.json is missing; rebuilt from the checkpoint")
-        existing = in_checkpoint
-        _write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": _environment()})
-    if existing is not None and in_checkpoint is not None and in_checkpoint.identity() != existing.identity():
-        raise RunDirError(
-            f"{run_dir}: its checkpoint belongs to another run than its config.json "
-            f"({'; '.join(_differences(existing, in_checkpoint))}; checkpoint there, config.json here); "
-            "delete the one that is not this run's, or pass --overwrite to start again"
-        )
-    if checkpoint is not None and "backend" in checkpoint and str(checkpoint["backend"]) != _backend():
-        raise RunDirError(
-            f"{run_dir} was trained on the {checkpoint['backend']} backend and this process runs {_backend()}; "
-            f"resume it with KERAS_BACKEND={checkpoint['backend']}, or pass --overwrite to start again"
-        )
+    existing = _recorded_spec(run_dir, checkpoint, log)
     if existing is not None:
         diffs = _differences(config, existing)
         if existing.epochs > config.epochs:
@@ -113,20 +90,59 @@ def prepare(run_dir, config, overwrite, log):
         _clear(run_dir)
         checkpoint = None
     if checkpoint is not None:
-        rows = _rows(checkpoint["history"])
-        try:  # the checkpoint is the truth: the history must be its rows, value for value
-            history = read_history(run_dir)
-            intact = len(history["epoch"]) == len(rows) and all(
-                np.array_equal(history[c], [r[i] for r in rows]) for i, c in enumerate(HISTORY_COLUMNS)
-            )
-        except RunDirError:
-            intact = False
-        if not intact:
-            log(
-                f"{run_dir}: history.csv is damaged, missing or differs from the checkpoint; rebuilt from the checkpoint"
-            )
-            _write_history(run_dir, rows)
-        return _State(rows, int(checkpoint["epoch"]), checkpoint)
+        return _from_checkpoint(run_dir, checkpoint, log)
+    return _from_history(run_dir, config, existing, log)
+
+
+def _recorded_spec(run_dir, checkpoint, log):
+    """The spec the directory records (config.json, rebuilt from the checkpoint if lost or damaged);
+    raises RunDirError if the checkpoint records another run or another backend."""
+    in_checkpoint = _spec_of_checkpoint(checkpoint)
+    try:
+        existing = read_spec(run_dir)
+    except RunDirError:
+        if in_checkpoint is None:
+            raise
+        log(f"{run_dir}: config.json is damaged; rebuilt from the checkpoint")
+        existing = None
+    else:
+        if existing is None and in_checkpoint is not None:
+            log(f"{run_dir}: config.json is missing; rebuilt from the checkpoint")
+    if existing is None and in_checkpoint is not None:
+        existing = in_checkpoint
+        _write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": _environment()})
+    if existing is not None and in_checkpoint is not None and in_checkpoint.identity() != existing.identity():
+        raise RunDirError(
+            f"{run_dir}: its checkpoint belongs to another run than its config.json "
+            f"({'; '.join(_differences(existing, in_checkpoint))}; checkpoint there, config.json here); "
+            "delete the one that is not this run's, or pass --overwrite to start again"
+        )
+    if checkpoint is not None and "backend" in checkpoint and str(checkpoint["backend"]) != _backend():
+        raise RunDirError(
+            f"{run_dir} was trained on the {checkpoint['backend']} backend and this process runs {_backend()}; "
+            f"resume it with KERAS_BACKEND={checkpoint['backend']}, or pass --overwrite to start again"
+        )
+    return existing
+
+
+def _from_checkpoint(run_dir, checkpoint, log):
+    """The checkpoint is the truth: history.csv must be its rows, value for value, or is rebuilt."""
+    rows = _rows(checkpoint["history"])
+    try:
+        history = read_history(run_dir)
+        intact = len(history["epoch"]) == len(rows) and all(
+            np.array_equal(history[c], [r[i] for r in rows]) for i, c in enumerate(HISTORY_COLUMNS)
+        )
+    except RunDirError:
+        intact = False
+    if not intact:
+        log(f"{run_dir}: history.csv is damaged, missing or differs from the checkpoint; rebuilt from the checkpoint")
+        _write_history(run_dir, rows)
+    return _State(rows, int(checkpoint["epoch"]), checkpoint)
+
+
+def _from_history(run_dir, config, existing, log):
+    """Without a checkpoint: a finished history is kept (committed results); anything else starts again."""
     history = read_history(run_dir)
     rows = [list(r) for r in zip(*(history[c] for c in HISTORY_COLUMNS))] if len(history["epoch"]) else []
     if rows and existing is None:

@@ -43,8 +43,10 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 
 # The spec's own settings: default, check and help, declared once (the flags are made from these).
 FIELDS = {
-    "model": Param("paper_mlp", checks.Text(), "The model builder, a name in keras_reg.run.registry.BUILDERS."),
-    "dataset": Param("mnist_flat", checks.Text(), "The data set, a name in keras_reg.run.registry.DATASETS."),
+    # No default model or data set: an experiment names them. The other defaults are Keras's own
+    # (SGD's 0.01, fit()'s batches of 32 and 1 epoch); a study's values live in its experiment.
+    "model": Param(None, checks.Text(), "The model builder, a name in keras_reg.run.registry.BUILDERS."),
+    "dataset": Param(None, checks.Text(), "The data set, a name in keras_reg.run.registry.DATASETS."),
     "data_source": Param(
         "auto",
         checks.Text(),
@@ -55,7 +57,7 @@ FIELDS = {
     ),
     "test_examples": Param(None, checks.Integer(1, 10**9), "Use the first N test examples (default: all)."),
     "optimizer": Param("sgd", checks.Choice(OPTIMIZERS), "The optimizer: sgd (plain, the paper's) or adam."),
-    "learning_rate": Param(0.5, checks.POSITIVE, "The step size, > 0 (the paper: 0.5)."),
+    "learning_rate": Param(0.01, checks.POSITIVE, "The step size, > 0."),
     "schedule": Param(
         "constant",
         checks.Choice(SCHEDULES),
@@ -79,8 +81,8 @@ FIELDS = {
     "metric": Param(
         "sparse_categorical_accuracy", checks.Choice(METRICS), "The accuracy measured after each evaluation."
     ),
-    "batch_size": Param(100, checks.Integer(0, 10**9), "Examples per step; 0 for full-batch gradient descent."),
-    "epochs": Param(100, checks.Integer(1, 10**7), "Passes over the training set (the paper: 100)."),
+    "batch_size": Param(32, checks.Integer(0, 10**9), "Examples per step; 0 for full-batch gradient descent."),
+    "epochs": Param(1, checks.Integer(1, 10**7), "Passes over the training set."),
     "eval_every": Param(
         1,
         checks.Integer(1, 10**7),
@@ -243,7 +245,8 @@ def make_spec(**values):
 
 
 # The fields of the configuration that run directories recorded before specs existed (the paper's
-# MLP on MNIST): read so that those runs are recognized rather than retrained.
+# MLP on MNIST, with the defaults of that time): read so that those runs are recognized rather than retrained.
+_LEGACY_SPEC = {"model": "paper_mlp", "dataset": "mnist_flat", "optimizer": "sgd"}
 _LEGACY_MODEL_ARGS = ("regularizer", "alpha", "keep_prob", "initializer", "l2_form", "penalize_biases")
 _LEGACY_DATA_ARGS = ("train_split",)
 _LEGACY_DROPPED = ("protocol",)
@@ -260,4 +263,4 @@ def from_record(record):
     legacy = dict(record["config"])
     for name in _LEGACY_DROPPED:
         legacy.pop(name, None)
-    return make_spec(model="paper_mlp", dataset="mnist_flat", **legacy)
+    return make_spec(**{**_LEGACY_SPEC, **legacy})

@@ -19,7 +19,12 @@ def test_every_registered_experiment_has_valid_cases_a_description_and_known_art
 
 
 def test_register_refuses_a_case_whose_spec_is_invalid_and_unknown_cases_are_one_line():
-    bad = Experiment(name="bad", description="x", base={"model": "paper_mlp"}, cases={"a": {"keep_prob": 2.0}})
+    bad = Experiment(
+        name="bad",
+        description="x",
+        base={"model": "paper_mlp", "dataset": "mnist_flat"},
+        cases={"a": {"keep_prob": 2.0}},
+    )
     with pytest.raises(ConfigError, match="keep_prob"):
         experiment.register(bad)
     assert "bad" not in EXPERIMENTS

@@ -6,11 +6,11 @@ import pytest
 
 from keras_reg.run import experiment
 from keras_reg.studies.cnn import model as cnn_model
-from keras_reg.tools import benchmark
+from keras_reg.tools import benchmark, benchmark_cnn, ceiling, curves
 
 
 def test_epoch_flops_are_the_issues_figures_for_the_paper_mlp():
-    train, evaluation = benchmark.epoch_flops()
+    train, evaluation = ceiling.epoch_flops()
     # Per example: forward 2 * 1,289,000; weight gradients as much again; input gradients of layers 2-3.
     assert train == 60000 * (2 * 1_289_000 * 2 + 2 * (500_000 + 5_000)) == 369_960_000_000
     assert evaluation == 70000 * 2 * 1_289_000 == 180_460_000_000
@@ -18,14 +18,14 @@ def test_epoch_flops_are_the_issues_figures_for_the_paper_mlp():
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_matrix_products_epoch_runs_on_the_current_backend(dtype):
-    seconds = benchmark.matrix_products_epoch(
+    seconds = ceiling.matrix_products_epoch(
         units=(16, 8, 4), batch=10, train_examples=50, eval_examples=40, eval_batch=20, repeats=2, dtype=dtype
     )
     assert math.isfinite(seconds) and seconds > 0
 
 
 def test_matmul_throughput_in_bfloat16():
-    assert benchmark.matmul_throughput(size=64, repeats=2, dtype="bfloat16") > 0
+    assert ceiling.matmul_throughput(size=64, repeats=2, dtype="bfloat16") > 0
 
 
 def test_run_refuses_configs_of_two_precisions():
@@ -95,13 +95,13 @@ def test_curves_summary_states_the_largest_gap_in_standard_errors():
         ("standard", "trainer", 0, 1, 0.99, 0.93),
         ("standard", "trainer", 1, 1, 0.99, 0.95),
     ]
-    text = benchmark.curves_summary(rows)
+    text = curves.curves_summary(rows)
     # gap 3 pp; standard error sqrt((2 + 2) / 2) = 1.414 pp; 3 / 1.414 = 2.1
     assert "| standard | plain | 91.00 +- 1.41 | 99.00 +- 0.00 | 3.00 | 1.41 | 2.1 |" in text
 
 
 def test_cnn_epoch_flops_count_the_reports_network():
-    train, evaluation = benchmark.cnn_epoch_flops(cnn_model.report_cnn(), train_examples=60000, eval_examples=70000)
+    train, evaluation = benchmark_cnn.cnn_epoch_flops(cnn_model.report_cnn(), train_examples=60000, eval_examples=70000)
     conv = [28 * 28 * 9 * 1 * 64, 14 * 14 * 9 * 64 * 128, 7 * 7 * 9 * 128 * 256]
     dense = [2304 * 512, 512 * 10]
     forward = 2 * sum(conv + dense)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_reg.artifacts.io import save_figure, write_text
-from keras_reg.artifacts.registry import register
+from keras_reg.artifacts.registry import register, text_artifact
 from keras_reg.artifacts.stats import expected_distance, mean_std, seed_curves, values_at
 from keras_reg.artifacts.tables import table_cells
 from keras_reg.run.experiment import PALETTE, Experiment
@@ -203,11 +203,7 @@ def fidelity_markdown(experiment, runs):
     return "\n".join(lines) + "\n"
 
 
-@register("fidelity")
-def fidelity(experiment, runs, out_dir, runs_dir=None):
-    path = Path(out_dir) / "fidelity.md"
-    write_text(path, fidelity_markdown(experiment, runs))
-    return [path]
+fidelity = text_artifact("fidelity", "fidelity.md", fidelity_markdown)
 
 
 @register("reading")
@@ -220,11 +216,6 @@ def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
     reach (mean and one std over seeds), the part of the paper's Figures 10-11 where readings
     differ in shape.
     Drawn when at least two of the candidates have runs of the case."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     present = {name: runs[f"{name}/{case}"] for name in candidates if runs.get(f"{name}/{case}")}
     if len(present) < 2:
         return []
@@ -243,50 +234,57 @@ def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
         + " |",
         "| --- |" + " --- |" * 9,
     ]
+    lines += [
+        _reading_row(experiment, f"{name}/{case}", name, histories, epochs) for name, histories in present.items()
+    ]
+    path = Path(out_dir) / f"reading_{case}.md"
+    write_text(path, "\n".join(lines) + "\n")
+    return [path] + _reading_figure(present, label, epochs, out_dir, f"reading_{case}")
+
+
+def _reading_row(experiment, key, name, histories, epochs):
+    """One reading's row: its per-seed distances, their mean, one more seed's, at the first printed epoch, early accuracies."""
+    first = experiment.reference.epochs[0]
+    per_seed = {seed: _per_seed_distance(experiment, {key: {seed: h}})[0] for seed, h in histories.items()}
+    cells = table_cells(experiment, {key: histories}, "test") + table_cells(experiment, {key: histories}, "train")
+    at_first = mean_std(
+        np.array(
+            [
+                _per_seed_distance(experiment, {key: {seed: {c: v[h["epoch"] <= first] for c, v in h.items()}}})[0]
+                for seed, h in histories.items()
+            ]
+        )
+    )
+    mean, std = mean_std(np.array(list(per_seed.values())))
+    early = [mean_std(np.array(values_at(histories, "test", e))) for e in (5, 10, min(epochs, first))]
+    return (
+        f"| {name} | {len(histories)} | {max(len(h['epoch']) for h in histories.values())} | "
+        + ", ".join(f"{d:.2f} (seed {seed})" for seed, d in per_seed.items())
+        + f" | {mean:.2f} +- {std:.2f} | {expected_distance(cells):.2f} | {at_first[0]:.2f} +- {at_first[1]:.2f} | "
+        + " | ".join(f"{m:.2f} +- {sd:.2f}" for m, sd in early)
+        + " |"
+    )
+
+
+def _reading_figure(present, label, epochs, out_dir, name):
+    """Test and training accuracy of the first ``epochs`` epochs, each reading's mean and one std over seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
     shown_epochs = 0
-    for k, (name, histories) in enumerate(present.items()):
-        key = f"{name}/{case}"
-        per_seed = {seed: _per_seed_distance(experiment, {key: {seed: h}})[0] for seed, h in histories.items()}
-        cells = table_cells(experiment, {key: histories}, "test") + table_cells(experiment, {key: histories}, "train")
-        at_first = mean_std(
-            np.array(
-                [
-                    _per_seed_distance(experiment, {key: {seed: {c: v[h["epoch"] <= first] for c, v in h.items()}}})[0]
-                    for seed, h in histories.items()
-                ]
-            )
-        )
-        mean, std = mean_std(np.array(list(per_seed.values())))
-        early = [mean_std(np.array(values_at(histories, "test", e))) for e in (5, 10, min(epochs, first))]
-        lines.append(
-            f"| {name} | {len(histories)} | {max(len(h['epoch']) for h in histories.values())} | "
-            + ", ".join(f"{d:.2f} (seed {seed})" for seed, d in per_seed.items())
-            + f" | {mean:.2f} +- {std:.2f} | {expected_distance(cells):.2f} | {at_first[0]:.2f} +- {at_first[1]:.2f} | "
-            + " | ".join(f"{m:.2f} +- {sd:.2f}" for m, sd in early)
-            + " |"
-        )
+    for k, (reading_name, histories) in enumerate(present.items()):
+        color = PALETTE[k % len(PALETTE)]
         for ax, column in zip(axes, ("test_accuracy", "train_accuracy")):
             shown = {seed: {c: v[:epochs] for c, v in h.items()} for seed, h in histories.items()}
             shown_epochs = max(shown_epochs, min(len(h["epoch"]) for h in shown.values()))
             x, values = seed_curves(shown, column)
-            ax.plot(
-                x,
-                values.mean(axis=0),
-                color=PALETTE[k % len(PALETTE)],
-                lw=1.4,
-                label=f"{name} ({len(histories)} seeds)",
-            )
+            ax.plot(x, values.mean(axis=0), color=color, lw=1.4, label=f"{reading_name} ({len(histories)} seeds)")
             if len(histories) > 1:
                 sd = values.std(axis=0, ddof=1)
-                ax.fill_between(
-                    x,
-                    values.mean(axis=0) - sd,
-                    values.mean(axis=0) + sd,
-                    color=PALETTE[k % len(PALETTE)],
-                    alpha=0.2,
-                    lw=0,
-                )
+                ax.fill_between(x, values.mean(axis=0) - sd, values.mean(axis=0) + sd, color=color, alpha=0.2, lw=0)
     for ax, what in zip(axes, ("test", "training")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{what} accuracy (%)")
@@ -294,6 +292,4 @@ def reading(experiment, runs, out_dir, case, candidates, epochs, runs_dir=None):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    path = Path(out_dir) / f"reading_{case}.md"
-    write_text(path, "\n".join(lines) + "\n")
-    return [path] + save_figure(fig, out_dir, f"reading_{case}")
+    return save_figure(fig, out_dir, name)

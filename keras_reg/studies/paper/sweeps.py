@@ -116,11 +116,6 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     """``<sweep>.png``/``.pdf`` (test and training accuracy, and their gap, against the swept value:
     mean and one standard deviation over seeds, the paper's printed point marked) and ``<sweep>.md``
     (the numbers, the best point and the points indistinguishable from it)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     points = _sweep_points(sweep, runs)
     if not points:
         return []
@@ -130,6 +125,18 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     if len(epochs) == 1 and epochs[0] in experiment.reference.epochs:
         k = experiment.reference.epochs.index(epochs[0])
         printed = {which: experiment.reference.tables[which][sweep.paper_case][k] for which in ("test", "train", "gap")}
+    paths = _sweep_figure(experiment, sweep, points, epochs, printed, paper_value, out_dir)
+    path = Path(out_dir) / f"{sweep.name}.md"
+    write_text(path, _sweep_markdown(sweep, points, epochs, printed, paper_value))
+    return [*paths, path]
+
+
+def _sweep_figure(experiment, sweep, points, epochs, printed, paper_value, out_dir):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, (ax, gx) = plt.subplots(1, 2, figsize=(11, 4.3))
     x = np.array([p[0] for p in points])
     color = experiment.color(points[0][1])
@@ -191,12 +198,15 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     gx.set_ylabel("training minus test accuracy (pp)")
     fig.suptitle(f"{sweep.title}: the paper's network after {', '.join(map(str, epochs))} epochs")
     fig.tight_layout()
-    paths = save_figure(fig, out_dir, sweep.name)
+    return save_figure(fig, out_dir, sweep.name)
 
-    def cell(values):
-        mean, std = mean_std(values)
-        return f"{mean:.2f} +- {std:.2f}"
 
+def _cell(values):
+    mean, std = mean_std(values)
+    return f"{mean:.2f} +- {std:.2f}"
+
+
+def _sweep_markdown(sweep, points, epochs, printed, paper_value):
     lines = [
         f"### {sweep.title}: the paper's network after {', '.join(map(str, epochs))} epochs",
         "",
@@ -205,7 +215,7 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     ]
     for value, case, epoch, test, train, gap in points:
         mark = " (the paper's)" if value == paper_value else (" (no regularization)" if value == sweep.off else "")
-        lines.append(f"| {value:g}{mark} | {case} | {len(test)} | {cell(test)} | {cell(train)} | {cell(gap)} |")
+        lines.append(f"| {value:g}{mark} | {case} | {len(test)} | {_cell(test)} | {_cell(train)} | {_cell(gap)} |")
     if printed:
         lines.append(
             f"| {paper_value:g} | the paper | 1 | {printed['test']:.2f} | {printed['train']:.2f} | {printed['gap']:.2f} |"
@@ -214,7 +224,7 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     close = _indistinguishable(points, best)
     lines += [
         "",
-        f"Mean +- standard deviation over seeds. Best test accuracy: {sweep.param} = {points[best][0]:g} ({cell(points[best][3])}%). "
+        f"Mean +- standard deviation over seeds. Best test accuracy: {sweep.param} = {points[best][0]:g} ({_cell(points[best][3])}%). "
         f"Within two standard errors of the difference from it: {sweep.param} = {', '.join(f'{v:g}' for v in close)}.",
     ]
     if sweep.flat:
@@ -229,6 +239,4 @@ def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
                 else f"here not: of the points from {low:g} to {high:g}, {', '.join(f'{v:g}' for v in inside if v not in close)} fall more than two standard errors below the best."
             )
         )
-    path = Path(out_dir) / f"{sweep.name}.md"
-    write_text(path, "\n".join(lines) + "\n")
-    return [*paths, path]
+    return "\n".join(lines) + "\n"
