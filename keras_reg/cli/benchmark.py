@@ -64,8 +64,8 @@ def run_benchmark(fv, argv, program="benchmark.py"):
         checks.Integer(2, 10**6, "an integer >= 2 (the first is a warm-up)")("epochs", fv.epochs)
         checks.Integer(64, 10**5, "an integer >= 64")("matmul_size", fv.matmul_size)
         if fv.cnn_examples > 0:
-            spec = EXPERIMENTS["cnn"].spec("baseline", data_source=fv.data_source, train_examples=fv.cnn_examples)
-            result = benchmark_cnn.benchmark_cnn(spec, data.load_mnist(fv.data_source), fv.epochs)
+            cnn_spec = EXPERIMENTS["cnn"].spec("baseline", data_source=fv.data_source, train_examples=fv.cnn_examples)
+            result = benchmark_cnn.benchmark_cnn(cnn_spec, data.load_mnist(fv.data_source), fv.epochs)
             print(benchmark_cnn.cnn_table(result))
             write_text(fv.json_out, json.dumps(result, indent=2) + "\n")
             print(f"wrote {fv.json_out}")

@@ -19,7 +19,7 @@ import numpy as np
 
 from keras_reg import files
 from keras_reg.checks import ConfigError
-from keras_reg.run import loop, registry, rundir
+from keras_reg.run import loop, registry, rundir, stacks
 
 __all__ = ["run_grid", "default_workers", "WorkerError", "fetch_key"]
 
@@ -144,11 +144,11 @@ def _train_stacks(to_train, runs_dir, raws, total, log, meta):
     """{key: stats} of the runs ``to_train`` (index, key, config), the seeds of each configuration
     trained as one stack."""
 
-    stacks = {}
+    groups = {}
     for item in to_train:
-        stacks.setdefault(stacks.seed_stack_key(item[2]), []).append(item)
+        groups.setdefault(stacks.seed_stack_key(item[2]), []).append(item)
     results = {}
-    for members in stacks.values():
+    for members in groups.values():
         labels = [f"[{i}/{total}] {key}" for i, key, _ in members]
         log(f"training {', '.join(labels)} as one stack")
         config = members[0][2]
