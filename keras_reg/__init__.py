@@ -20,6 +20,7 @@ __version__ = "0.3.0"
 
 from keras_reg import _quiet  # noqa: E402
 
+_quiet.check_backend()
 if _quiet.backend() == "tensorflow":  # Keras imports it now anyway: without its start-up lines
     _quiet.import_tensorflow()
 

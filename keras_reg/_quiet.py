@@ -6,9 +6,13 @@ the import alone. On the JAX backend too: Keras imports TensorFlow, where it is 
 it; and JAX's INFO line about a missing TPU is dropped. Set ``KERAS_REG_TF_LOGS=1`` to see them.
 """
 
+import importlib.util
 import json
 import os
 from pathlib import Path
+
+# Keras 3's backends, each the package it needs.
+BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy", "openvino": "openvino"}
 
 
 def backend():
@@ -21,6 +25,20 @@ def backend():
         return json.loads(config.read_text()).get("backend", "tensorflow")
     except (OSError, ValueError, AttributeError):
         return "tensorflow"
+
+
+def check_backend():
+    """Raises ImportError, in one line that says what to do, if the backend is not one of Keras's or
+    its package is not installed (Keras itself fails deep inside its import)."""
+    name = backend()
+    if name not in BACKENDS:
+        raise ImportError(
+            f"KERAS_BACKEND={name!r} is not a Keras backend; use one of {', '.join(BACKENDS)} (the default: tensorflow)"
+        )
+    if importlib.util.find_spec(BACKENDS[name]) is None:
+        raise ImportError(
+            f"KERAS_BACKEND={name} needs the {BACKENDS[name]} package, which is not installed: install it, or choose another backend"
+        )
 
 
 def import_tensorflow():

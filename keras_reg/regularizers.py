@@ -69,6 +69,9 @@ class L2(_PaperPenalty):
 THRESHOLDS = (1e-4, 1e-3, 1e-2)
 
 HISTOGRAM_EDGES = np.linspace(-8.0, 1.0, 37)  # log10 |w|, 0.25 decades per bin
+# What weight_summary writes: its keys, and those of each of its layers.
+WEIGHT_SUMMARY_KEYS = ("layers", "histogram_edges")
+WEIGHT_LAYER_KEYS = ("layer", "size", "l1", "l2", "max_abs", "fraction_below", "histogram")
 
 
 def weight_summary(model):

@@ -78,3 +78,15 @@ def test_import_keras_reg_loads_no_tensorflow_on_jax():
         [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": "jax"}
     )
     assert result.stdout.split() == ["False", "True"], result.stderr[-2000:]
+
+
+def test_a_backend_keras_does_not_have_or_that_is_not_installed_is_one_clear_line(monkeypatch):
+    from keras_reg import _quiet
+
+    monkeypatch.setenv("KERAS_BACKEND", "nope")
+    with pytest.raises(ImportError, match="KERAS_BACKEND='nope' is not a Keras backend; use one of tensorflow, jax"):
+        _quiet.check_backend()
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    monkeypatch.setattr(_quiet.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match="KERAS_BACKEND=torch needs the torch package, which is not installed"):
+        _quiet.check_backend()

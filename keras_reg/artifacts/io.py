@@ -56,17 +56,27 @@ def load_runs(runs_dir, cases):
     return runs
 
 
-def read_measurements(runs_dir, runs, name):
-    """{case: [the JSON file ``name`` of each seed's run directory that has it]}."""
+def read_measurements(runs_dir, runs, name, keys=(), layer_keys=()):
+    """{case: [the JSON file ``name`` of each seed's run directory that has it]}; each must hold
+    ``keys`` and, in each entry of its ``"layers"``, ``layer_keys`` (else RunDirError, one line)."""
     found = {}
     for case, histories in runs.items():
         for seed in histories:
             path = Path(runs_dir) / case / f"seed_{seed}" / name
             if path.exists():
                 try:
-                    found.setdefault(case, []).append(json.loads(path.read_text()))
-                except ValueError as e:
+                    record = json.loads(path.read_text())
+                    missing = [k for k in keys if k not in record] + sorted(
+                        {k for layer in record.get("layers", []) for k in layer_keys if k not in layer}
+                    )
+                except (ValueError, AttributeError, TypeError) as e:  # not JSON, or not a dict of dicts
                     raise RunDirError(
                         f"{path} is damaged ({e}); delete it (the trained model rebuilds it) or retrain with --overwrite"
                     ) from e
+                if missing:
+                    raise RunDirError(
+                        f"{path} lacks {', '.join(missing)}: not a measurement of this version; delete it (the trained "
+                        "model rebuilds it) or retrain with --overwrite"
+                    )
+                found.setdefault(case, []).append(record)
     return found

@@ -16,6 +16,7 @@ from keras_reg.artifacts.stats import (
     roughness,
     within,
 )
+from keras_reg.studies.cnn.measurements import CHECK_KEYS, LAYER_KEYS
 
 
 @register("cnn_claims")
@@ -37,7 +38,8 @@ def cnn_claims(experiment, runs, out_dir, runs_dir=None):
         *_against_the_report(experiment, runs),
     ]
     lines += _stochastic_depth_lines(
-        experiment, read_measurements(runs_dir, runs, "stochastic_depth.json") if runs_dir else {}
+        experiment,
+        read_measurements(runs_dir, runs, "stochastic_depth.json", CHECK_KEYS, LAYER_KEYS) if runs_dir else {},
     )
     path = Path(out_dir) / "claims.md"
     write_text(path, "\n".join(lines) + "\n")

@@ -7,7 +7,26 @@ mode; and the test accuracy of the deterministic network against the exact expec
 
 import numpy as np
 
-__all__ = ["stochastic_depth_check"]
+__all__ = ["stochastic_depth_check", "CHECK_KEYS", "LAYER_KEYS"]
+
+# What the artifacts read of stochastic_depth.json, and of each of its layers.
+CHECK_KEYS = (
+    "layers",
+    "examples",
+    "draws",
+    "draw_examples",
+    "max_abs_difference_probabilities_inference_vs_expectation",
+    "test_accuracy_inference",
+    "test_accuracy_expectation_over_gates",
+)
+LAYER_KEYS = (
+    "name",
+    "survival_probability",
+    "kept_fraction",
+    "kept_fraction_standard_error",
+    "max_abs_difference_inference_vs_formula",
+    "max_relative_difference_inference_vs_draw_average",
+)
 
 
 def stochastic_depth_check(model, x_test, y_test, draws=200, examples=2000, draw_examples=100):

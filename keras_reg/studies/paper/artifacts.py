@@ -13,7 +13,9 @@ from keras_reg.artifacts.stats import (
     mean_std,
     values_at,
 )
+from keras_reg.regularizers import WEIGHT_LAYER_KEYS, WEIGHT_SUMMARY_KEYS
 from keras_reg.studies.paper import geometry
+from keras_reg.studies.paper.measurements import DROPOUT_KEYS
 from keras_reg.studies.paper.reference import CONCLUSION_4, LESSON_CODE_LOGS
 
 
@@ -42,7 +44,7 @@ def weights(experiment, runs, out_dir, runs_dir=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    found = read_measurements(runs_dir, runs, "weights.json")
+    found = read_measurements(runs_dir, runs, "weights.json", WEIGHT_SUMMARY_KEYS, WEIGHT_LAYER_KEYS)
     if not found:  # runs trained before the trainer wrote it: nothing to draw
         return []
     lines = [
@@ -93,8 +95,8 @@ def _final(histories, column, epoch):
 @register("paper_claims")
 def paper_claims(experiment, runs, out_dir, runs_dir=None):
     """``claims.md``: each of the paper's conclusions 1-4, the number that tests it, and whether it holds."""
-    weights_found = read_measurements(runs_dir, runs, "weights.json")
-    dropout_found = read_measurements(runs_dir, runs, "dropout.json")
+    weights_found = read_measurements(runs_dir, runs, "weights.json", WEIGHT_SUMMARY_KEYS, WEIGHT_LAYER_KEYS)
+    dropout_found = read_measurements(runs_dir, runs, "dropout.json", DROPOUT_KEYS)
     last = experiment.reference.epochs[-1]
     accuracy, printed_gap = CONCLUSION_4["test_accuracy"], CONCLUSION_4["gap"]
     lines = [

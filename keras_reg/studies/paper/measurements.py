@@ -12,7 +12,16 @@ measurements, :attr:`keras_reg.run.registry.Builder.measurements`):
 
 import numpy as np
 
-__all__ = ["dropout_check", "is_mlp", "measure_dropout"]
+__all__ = ["dropout_check", "is_mlp", "measure_dropout", "DROPOUT_KEYS"]
+
+# What the artifacts read of dropout.json.
+DROPOUT_KEYS = (
+    "max_abs_difference_keras_vs_paper_form",
+    "test_accuracy_deterministic",
+    "test_accuracy_monte_carlo_average",
+    "test_accuracy_single_mask_mean",
+    "monte_carlo_masks",
+)
 
 
 def is_mlp(model):

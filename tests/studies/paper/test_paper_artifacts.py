@@ -1,9 +1,13 @@
 """The paper study's artifacts, all of them, from fake run directories."""
 
 import csv
+import json
+
+import pytest
 
 from keras_reg.artifacts import registry as artifact_registry
 from keras_reg.run.experiment import EXPERIMENTS
+from keras_reg.run.rundir import RunDirError
 
 PAPER, FIDELITY = EXPERIMENTS["paper"], EXPERIMENTS["fidelity"]
 
@@ -43,3 +47,19 @@ def test_make_all_writes_every_figure_and_table(runs_dir, tmp_path):
         in lesson
     )
     assert "| L2 | 11 |" in lesson and "| Dropout | 31 |" in lesson
+
+
+@pytest.mark.parametrize(
+    "record, said",
+    [
+        ({"layers": [{"layer": "hidden_1"}], "histogram_edges": [0.0, 1.0]}, "lacks fraction_below, histogram, l1"),
+        ({"histogram_edges": []}, "lacks layers"),
+        ([1, 2, 3], "is damaged"),
+    ],
+)
+def test_a_measurement_file_that_is_not_this_versions_is_one_line_naming_it(runs_dir, tmp_path, record, said):
+    path = runs_dir / "l1" / "seed_0" / "weights.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(RunDirError, match=f"{path}.*{said}") as info:
+        artifact_registry.make_all(PAPER, runs_dir, tmp_path / "out")
+    assert "\n" not in str(info.value)
