@@ -176,7 +176,7 @@ def define_figures_flags(fv):
         "runs_dir",
         None,
         "Run directories <runs_dir>/<case>/seed_<k>/history.csv (default: results/<experiment>/runs, where "
-        "run_experiment.py and reproduce_paper.py put them; the committed ones: paper_figures/runs).",
+        "run_experiment.py and reproduce_paper.py put them).",
         flag_values=fv,
     )
     flags.DEFINE_string(

@@ -81,7 +81,7 @@ def define_experiment_flags(fv, experiment=True):
     flags.DEFINE_string(
         "protocol",
         None,
-        "The experiment's named protocol for the settings its source leaves unstated (default: its first; for the paper: paper, tf1_init, textbook or fitted, see paper_figures/FIDELITY.md).",
+        "The experiment's named protocol for the settings its source leaves unstated (default: its first; for the paper: paper, the public TF 1.x lesson code's choices; tf1_init and textbook, earlier readings; fitted, L1 alpha 0.00005 and keep 0.4, where its curves follow the paper's, which are not its stated settings).",
         flag_values=fv,
     )
 
@@ -104,7 +104,7 @@ def define_grid_flags(fv):
     for name, text in (
         (
             "vectorize_seeds",
-            "Train the seeds of each case as one computation (jax.vmap; needs KERAS_BACKEND=jax and --workers 0 or 1): for many seeds on a GPU (docs/backends.md).",
+            "Train the seeds of each case as one computation (jax.vmap; needs KERAS_BACKEND=jax and --workers 0 or 1): for many seeds on a GPU.",
         ),
         (
             "print_commands",

@@ -105,6 +105,7 @@ def register_dataset(name, dataset):
 
 
 def subset(datasets, config):
+    """The first ``train_examples`` / ``test_examples`` of the arrays (all where None); more than there are is a ConfigError."""
     (x_train, y_train), (x_test, y_test) = datasets
     for name, wanted, available in (
         ("train_examples", config.train_examples, len(x_train)),

@@ -92,7 +92,7 @@ FIELDS = {
     "precision": Param(
         "float32",
         checks.Choice(PRECISIONS),
-        "float32 (default): every computation in float32. mixed_bfloat16: a speed option, off by default: the hidden layers compute in bfloat16 (docs/speed.md).",
+        "float32 (default): every computation in float32. mixed_bfloat16: a speed option, off by default: the hidden layers compute in bfloat16; the weights, outputs, loss and updates stay float32.",
     ),
     "eval_dropout": Param(
         False,

@@ -37,7 +37,7 @@ def stochastic_depth_check(model, x_test, y_test, draws=200, examples=2000, draw
     the trained network computes them at inference, and its inference output against the
     test-time rule shortcut + p * residual. Then the average of ``draws`` training-mode calls of
     the layer on the first ``draw_examples`` of those inputs (each call draws its gate, and a
-    few images suffice for a gate per batch; docs/cnn.md gives the cost of more). With one gate
+    few images suffice for a gate per batch; the study's README gives the cost of more). With one gate
     per call the average is shortcut + (kept fraction) * residual, so the two agree up to
     (kept fraction - p) * residual: the check reports the kept fraction beside p and its binomial
     standard error, and the largest difference relative to the largest |residual| of those images.

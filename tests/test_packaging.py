@@ -1,0 +1,41 @@
+"""The package as a user installs it: a wheel built from the checkout, its modules and a console
+script run from outside the checkout, with none of the checkout's files to lean on."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_wheel_holds_every_module_and_its_commands_run_outside_the_checkout(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", tmp_path / "dist", ROOT],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = (tmp_path / "dist").glob("keras_reg-*.whl")
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", site, wheel],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    installed = {p.relative_to(site).as_posix() for p in (site / "keras_reg").rglob("*.py")}
+    checkout = {p.relative_to(ROOT).as_posix() for p in (ROOT / "keras_reg").rglob("*.py")}
+    assert installed == checkout  # every subpackage found (setup.cfg's packages = find:)
+
+    # The committed planar runs, drawn by the installed console script in a folder of their own.
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "paper_figures" / "planar" / "runs", work / "results" / "planar" / "runs")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    where = subprocess.run(
+        [sys.executable, "-c", "import keras_reg; print(keras_reg.__file__)"], capture_output=True, text=True, cwd=work, env=env
+    )  # fmt: skip
+    assert where.stdout.startswith(str(site)), where.stdout + where.stderr
+    result = subprocess.run(
+        [site / "bin" / "keras-reg-figures", "--experiment=planar"], capture_output=True, text=True, cwd=work, env=env
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    drawn = {p.name for p in (work / "results" / "planar").iterdir()}
+    assert {"boundaries.png", "cost.png", "final.md"} <= drawn
