@@ -39,3 +39,19 @@ def test_the_wheel_holds_every_module_and_its_commands_run_outside_the_checkout(
     assert result.returncode == 0, result.stderr[-2000:]
     drawn = {p.name for p in (work / "results" / "planar").iterdir()}
     assert {"boundaries.png", "cost.png", "final.md"} <= drawn
+
+    # Every console script's --help lists its own flags with their defaults (side by side: each
+    # process imports TensorFlow), and a short run trains from the empty folder.
+    scripts = ("train", "run", "reproduce", "fidelity", "figures", "benchmark")
+    helps = [
+        subprocess.Popen([site / "bin" / f"keras-reg-{name}", "--help"], stdout=subprocess.PIPE, text=True, cwd=work, env=env)
+        for name in scripts
+    ]  # fmt: skip
+    for name, process in zip(scripts, helps):
+        out, _ = process.communicate(timeout=300)
+        assert f"keras-reg-{name}:" in out and "(default: " in out, (name, out[-1000:])
+    run = subprocess.run(
+        [site / "bin" / "keras-reg-train", "--experiment=planar", "--epochs=1000"], capture_output=True, text=True, cwd=work, env=env
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (work / "results" / "planar" / "none" / "seed_0" / "history.csv").exists()
