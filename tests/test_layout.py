@@ -71,3 +71,18 @@ def test_the_dotted_names_in_the_docs_exist():
             else:
                 missing.append(f"{path.name}: {name}")
     assert not missing, missing
+
+
+def test_the_files_the_docs_name_exist():
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted(PACKAGE.glob("studies/*/README.md"))]
+    missing = []
+    for path in texts:
+        for name in sorted(
+            set(re.findall(r"`((?:tests|keras_reg|scripts|docs|paper_figures)/[\w./+-]+)`", path.read_text()))
+        ):
+            if not (ROOT / name).exists():
+                missing.append(f"{path.name}: {name}")
+        for link in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text()):  # relative Markdown links
+            if "://" not in link and not (path.parent / link).exists():
+                missing.append(f"{path.name}: ({link})")
+    assert not missing, missing
