@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_reg.run.rundir import _write_history
+from keras_reg.run.rundir import write_history
 
 
 def make_config(protocol="tf1_init", **values):
@@ -47,4 +47,4 @@ def fake_run(runs_dir, case, seed, train, test, epochs=100):
         rows.append([epoch, 0.1, train + bump, 0.2, test + bump, 0.0, 0.3, 1.0])
     run_dir = Path(runs_dir) / case / f"seed_{seed}"
     run_dir.mkdir(parents=True)
-    _write_history(run_dir, rows)
+    write_history(run_dir, rows)

@@ -24,14 +24,14 @@ from keras_reg.run.rundir import (
     STOPPED,
     DivergenceError,
     RunDirError,
-    _environment,
-    _restore,
-    _save_checkpoint,
-    _save_model,
-    _write_history,
-    _write_json,
     check_writable,
     data_digest,
+    environment,
+    restore,
+    save_checkpoint,
+    save_model,
+    write_history,
+    write_json,
 )
 
 __all__ = ["train_and_evaluate", "build_model", "epoch_order", "load_data"]
@@ -78,7 +78,7 @@ def _divergence(run_dir, config, epoch, step, what):
         + (f" or a smaller --alpha (now {config.builder_args['alpha']})" if config.builder_args.get("alpha") else "")
         + "."
     )
-    _write_json(Path(run_dir) / DIVERGENCE, {"epoch": epoch, "step": step, "reason": what, "message": message})
+    write_json(Path(run_dir) / DIVERGENCE, {"epoch": epoch, "step": step, "reason": what, "message": message})
     return DivergenceError(message, epoch, step)
 
 
@@ -166,10 +166,10 @@ class _Run:
 
     def begin(self, callbacks=()):
         if self.state.checkpoint is not None:
-            _restore(self.model, self.state.checkpoint)
+            restore(self.model, self.state.checkpoint)
             self.log(f"{self.run_dir}: resuming after epoch {self.state.start_epoch}")
-        _write_json(
-            self.run_dir / "config.json", {"spec": self.config.to_dict(), **self.meta, "environment": _environment()}
+        write_json(
+            self.run_dir / "config.json", {"spec": self.config.to_dict(), **self.meta, "environment": environment()}
         )
         (self.run_dir / DIVERGENCE).unlink(missing_ok=True)
         self.model.stop_training = False
@@ -214,8 +214,8 @@ class _Run:
                 self.run_dir, self.config, epoch, result.steps, "the loss after the epoch is NaN or infinite"
             )
         self.state.rows.append(row)
-        _save_checkpoint(self.run_dir, self.model, epoch, self.state.rows, self.config, self.data_sha256)
-        _write_history(self.run_dir, self.state.rows)
+        save_checkpoint(self.run_dir, self.model, epoch, self.state.rows, self.config, self.data_sha256)
+        write_history(self.run_dir, self.state.rows)
         self.callbacks.on_epoch_end(epoch - 1, epoch_logs(row))
         self.log(_progress(self.config, row))
         if getattr(self.model, "stop_training", False):
@@ -224,7 +224,7 @@ class _Run:
                 "reason": "a callback set model.stop_training",
                 "callbacks": self.user_callbacks,
             }
-            _write_json(self.run_dir / STOPPED, self.stopped)
+            write_json(self.run_dir / STOPPED, self.stopped)
             self.log(
                 f"{self.run_dir}: a callback ({', '.join(self.user_callbacks)}) stopped the run after epoch {epoch} of {self.config.epochs}"
             )
@@ -236,8 +236,8 @@ class _Run:
             for name, measure in registry.BUILDERS[self.config.model].measurements:
                 result = measure(self.model, test)
                 if result is not None:
-                    _write_json(self.run_dir / name, result)
-        _save_model(self.run_dir, self.model)
+                    write_json(self.run_dir / name, result)
+        save_model(self.run_dir, self.model)
         self.callbacks.on_train_end()
         return self.stats(True)
 

@@ -20,14 +20,14 @@ from keras_reg.run.rundir import (
     MODEL,
     STOPPED,
     RunDirError,
-    _backend,
-    _environment,
-    _load_checkpoint,
-    _rows,
-    _write_history,
-    _write_json,
+    checkpoint_rows,
+    current_backend,
+    environment,
+    load_checkpoint,
     read_history,
     read_spec,
+    write_history,
+    write_json,
 )
 
 
@@ -70,7 +70,7 @@ def prepare(run_dir, config, overwrite, log):
     if overwrite:
         _clear(run_dir)
         return _State([], 0, None)
-    checkpoint = _load_checkpoint(checkpoint_path) if checkpoint_path.exists() else None
+    checkpoint = load_checkpoint(checkpoint_path) if checkpoint_path.exists() else None
     existing = _recorded_spec(run_dir, checkpoint, log)
     if existing is not None:
         diffs = _differences(config, existing)
@@ -110,16 +110,16 @@ def _recorded_spec(run_dir, checkpoint, log):
             log(f"{run_dir}: config.json is missing; rebuilt from the checkpoint")
     if existing is None and in_checkpoint is not None:
         existing = in_checkpoint
-        _write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": _environment()})
+        write_json(run_dir / "config.json", {"spec": existing.to_dict(), "environment": environment()})
     if existing is not None and in_checkpoint is not None and in_checkpoint.identity() != existing.identity():
         raise RunDirError(
             f"{run_dir}: its checkpoint belongs to another run than its config.json "
             f"({'; '.join(_differences(existing, in_checkpoint))}; checkpoint there, config.json here); "
             "delete the one that is not this run's, or pass --overwrite to start again"
         )
-    if checkpoint is not None and "backend" in checkpoint and str(checkpoint["backend"]) != _backend():
+    if checkpoint is not None and "backend" in checkpoint and str(checkpoint["backend"]) != current_backend():
         raise RunDirError(
-            f"{run_dir} was trained on the {checkpoint['backend']} backend and this process runs {_backend()}; "
+            f"{run_dir} was trained on the {checkpoint['backend']} backend and this process runs {current_backend()}; "
             f"resume it with KERAS_BACKEND={checkpoint['backend']}, or pass --overwrite to start again"
         )
     return existing
@@ -127,7 +127,7 @@ def _recorded_spec(run_dir, checkpoint, log):
 
 def _from_checkpoint(run_dir, checkpoint, log):
     """The checkpoint is the truth: history.csv must be its rows, value for value, or is rebuilt."""
-    rows = _rows(checkpoint["history"])
+    rows = checkpoint_rows(checkpoint["history"])
     try:
         history = read_history(run_dir)
         intact = len(history["epoch"]) == len(rows) and all(
@@ -137,7 +137,7 @@ def _from_checkpoint(run_dir, checkpoint, log):
         intact = False
     if not intact:
         log(f"{run_dir}: history.csv is damaged, missing or differs from the checkpoint; rebuilt from the checkpoint")
-        _write_history(run_dir, rows)
+        write_history(run_dir, rows)
     return _State(rows, int(checkpoint["epoch"]), checkpoint)
 
 

@@ -96,11 +96,11 @@ class DivergenceError(RuntimeError):
         return type(self), (str(self), self.epoch, self.step)
 
 
-def _write_json(path, payload):
+def write_json(path, payload):
     atomic_write(path, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
 
 
-def _write_history(run_dir, rows):
+def write_history(run_dir, rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(HISTORY_COLUMNS)
@@ -189,7 +189,7 @@ def check_writable(run_dir):
         raise RunDirError(f"cannot write to the output directory {run_dir}: {e.strerror or e}") from e
 
 
-def _environment():
+def environment():
     import keras
 
     backend = keras.backend.backend()
@@ -234,7 +234,7 @@ def unlock(fd):
     files.release_lock(fd)
 
 
-def _backend():
+def current_backend():
     import keras
 
     return keras.backend.backend()
@@ -254,7 +254,7 @@ def data_digest(datasets):
     return digest.hexdigest()
 
 
-def _save_checkpoint(run_dir, model, epoch, rows, spec, data_sha256=None):
+def save_checkpoint(run_dir, model, epoch, rows, spec, data_sha256=None):
     import keras
 
     arrays = {
@@ -262,7 +262,7 @@ def _save_checkpoint(run_dir, model, epoch, rows, spec, data_sha256=None):
         "history": np.array(rows, dtype=np.float64).reshape(len(rows), len(HISTORY_COLUMNS)),
     }
     arrays["spec"] = np.array(json.dumps({"spec": spec.to_dict()}))  # so that a damaged config.json can be rebuilt
-    arrays["backend"] = np.array(_backend())
+    arrays["backend"] = np.array(current_backend())
     if data_sha256 is not None:
         arrays["data_sha256"] = np.array(data_sha256)
     model_vars, opt_vars = model.variables, model.optimizer.variables
@@ -275,7 +275,7 @@ def _save_checkpoint(run_dir, model, epoch, rows, spec, data_sha256=None):
     atomic_write(Path(run_dir) / CHECKPOINT, buffer.getvalue())
 
 
-def _load_checkpoint(path):
+def load_checkpoint(path):
     try:
         with np.load(path, allow_pickle=False) as f:
             checkpoint = {name: f[name] for name in f.files}
@@ -287,11 +287,11 @@ def _load_checkpoint(path):
         ) from e
 
 
-def _rows(array):
+def checkpoint_rows(array):
     return [list(r) for r in np.asarray(array).reshape(-1, len(HISTORY_COLUMNS))]
 
 
-def _restore(model, checkpoint):
+def restore(model, checkpoint):
     model_vars, opt_vars = model.variables, model.optimizer.variables
     saved_model = [checkpoint[f"model_{i}"] for i in range(int(checkpoint["num_model"]))]
     saved_opt = [checkpoint[f"optimizer_{i}"] for i in range(int(checkpoint["num_optimizer"]))]
@@ -305,7 +305,7 @@ def _restore(model, checkpoint):
         v.assign(value)
 
 
-def _save_model(run_dir, model):
+def save_model(run_dir, model):
     partial = Path(run_dir) / PARTIAL_MODEL
     model.save(partial)
     os.replace(partial, Path(run_dir) / MODEL)

@@ -146,7 +146,7 @@ def test_disk_full_mid_run_is_one_line_and_the_run_resumes(tmp_path, capsys, mon
 
     from keras_reg import cli
 
-    write, calls = rundir._write_history, []
+    write, calls = rundir.write_history, []
 
     def full(run_dir, rows):
         calls.append(1)
@@ -154,14 +154,14 @@ def test_disk_full_mid_run_is_one_line_and_the_run_resumes(tmp_path, capsys, mon
             raise OSError(errno.ENOSPC, "No space left on device", str(run_dir / "history.csv"))
         write(run_dir, rows)
 
-    monkeypatch.setattr(loop, "_write_history", full)
+    monkeypatch.setattr(loop, "write_history", full)
     fv = flags.FlagValues()
     cli.define_train_flags(fv)
     fv(["train.py", "--experiment=planar", "--epochs=1500", "--eval_every=500", f"--out_dir={tmp_path / 'run'}"])
     assert cli.run_train(fv, ["train.py"]) == cli.EXIT["os"]
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err and "history.csv" in err
-    monkeypatch.setattr(loop, "_write_history", write)
+    monkeypatch.setattr(loop, "write_history", write)
     assert cli.run_train(fv, ["train.py"]) == 0
     assert "resuming after epoch 1000" in capsys.readouterr().out  # the checkpoint of epoch 1000 was kept
     assert list(rundir.read_history(tmp_path / "run")["epoch"]) == [500, 1000, 1500]

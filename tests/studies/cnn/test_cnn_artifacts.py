@@ -8,7 +8,7 @@ from helpers import fake_run
 
 from keras_reg.artifacts import registry as artifact_registry
 from keras_reg.run.experiment import EXPERIMENTS
-from keras_reg.run.rundir import _write_history
+from keras_reg.run.rundir import write_history
 
 PAPER, FIDELITY = EXPERIMENTS["paper"], EXPERIMENTS["fidelity"]
 
@@ -19,7 +19,7 @@ def _cnn_claims(tmp_path, made):
         for seed, (accuracy, losses) in enumerate(seeds):
             run_dir = tmp_path / "runs" / case / f"seed_{seed}"
             run_dir.mkdir(parents=True)
-            _write_history(
+            write_history(
                 run_dir, [[e + 1, 0.01, 0.999, loss, accuracy, 0.0, 0.01, 1.0] for e, loss in enumerate(losses)]
             )
     return "".join(
