@@ -63,13 +63,14 @@ def plain_epoch(model, x, y, x_test, y_test, batch_size, eval_batch=None):
     return time.perf_counter() - start
 
 
-def alternate(plain_epoch, trainer, device_arrays, seed, epochs, label, log):
-    """(plain seconds, trainer seconds) per epoch, the two paths' epochs alternated."""
+def alternate(run_plain_epoch, trainer, device_arrays, seed, epochs, label, log):
+    """(plain seconds, trainer seconds) per epoch, the two paths' epochs alternated; ``run_plain_epoch()``
+    times one epoch of the plain path."""
 
     (xd, yd), (xtd, ytd) = device_arrays
     plain_times, fast_times = [], []
     for epoch in range(1, epochs + 1):
-        plain_times.append(plain_epoch())
+        plain_times.append(run_plain_epoch())
         start = time.perf_counter()
         trainer.train_epoch(xd, yd, loop.epoch_order(seed, epoch, int(xd.shape[0])))
         trainer.evaluate(xd, yd)

@@ -4,7 +4,7 @@
 import numpy as np
 
 from keras_reg.run import engine, loop
-from keras_reg.tools.benchmark import alternate, model_inputs
+from keras_reg.tools.benchmark import alternate, model_inputs, plain_epoch
 
 __all__ = ["cnn_epoch_flops", "benchmark_cnn", "cnn_table"]
 
@@ -48,11 +48,11 @@ def benchmark_cnn(spec, datasets, epochs=3, steps_per_execution=100, eval_batch=
     trainer = engine.make_engine(fast, spec.batch_size)
     device_arrays = trainer.put(x, y), trainer.put(x_test, y_test)
 
-    def plain_epoch():
+    def one_plain_epoch():
         return plain_epoch(plain, x, y, x_test, y_test, spec.batch_size, eval_batch)
 
     plain_times, fast_times = alternate(
-        plain_epoch, trainer, device_arrays, spec.seed, epochs, f"cnn ({len(x)} training images)", log
+        one_plain_epoch, trainer, device_arrays, spec.seed, epochs, f"cnn ({len(x)} training images)", log
     )
     train_flops, eval_flops = cnn_epoch_flops(fast, steps * spec.batch_size, len(x) + len(x_test))
     plain_s, fast_s = float(np.median(plain_times[1:])), float(np.median(fast_times[1:]))

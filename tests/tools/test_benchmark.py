@@ -5,6 +5,7 @@ import math
 import pytest
 
 from keras_reg.run import experiment
+from keras_reg.run.experiment import EXPERIMENTS
 from keras_reg.studies.cnn import model as cnn_model
 from keras_reg.tools import benchmark, benchmark_cnn, ceiling, curves
 
@@ -107,3 +108,13 @@ def test_cnn_epoch_flops_count_the_reports_network():
     forward = 2 * sum(conv + dense)
     assert evaluation == forward * 70000 and forward / 1e6 == pytest.approx(61.1, abs=0.05)
     assert train == (3 * forward - 2 * conv[0]) * 60000  # about 11 TFLOP, as the CNN issue estimates
+
+
+def test_the_cnn_benchmark_times_both_paths_on_a_few_images(fake_mnist):
+    spec = EXPERIMENTS["cnn"].spec("baseline", train_examples=128, test_examples=64)
+    result = benchmark_cnn.benchmark_cnn(
+        spec, fake_mnist, epochs=2, steps_per_execution=2, eval_batch=64, log=lambda line: None
+    )
+    assert len(result["plain_epochs"]) == 2 and all(s > 0 for s in result["plain_epochs"])
+    table = benchmark_cnn.cnn_table(result)
+    assert "128 training and 64 test images per timed epoch" in table and "| keras_reg trainer |" in table

@@ -112,7 +112,7 @@ def _indistinguishable(points, best):
 
 
 @register("sweep")
-def sweep(experiment, runs, out_dir, sweep, runs_dir=None):
+def draw_sweep(experiment, runs, out_dir, sweep, runs_dir=None):
     """``<sweep>.png``/``.pdf`` (test and training accuracy, and their gap, against the swept value:
     mean and one standard deviation over seeds, the paper's printed point marked) and ``<sweep>.md``
     (the numbers, the best point and the points indistinguishable from it)."""
