@@ -74,3 +74,23 @@ def runs_dir(tmp_path):
     fake_run(tmp_path, "l2", 0, 0.975, 0.965)
     fake_run(tmp_path, "dropout", 3, 0.96, 0.955, epochs=40)  # stopped at epoch 40
     return tmp_path
+
+
+# The tests that start processes or train real networks, longest first: run first, so that the
+# workers of `pytest -n` (setup.cfg) are not left waiting on one of them at the end.
+_FIRST = (
+    "tests/test_packaging.py",
+    "tests/run/test_grid.py",
+    "tests/test_files.py",
+    "tests/test_saving.py",
+    "tests/test_readme.py",
+    "tests/tools/test_benchmark.py",
+    "tests/studies/cnn/test_cnn_training.py",
+    "tests/test_cli.py",
+    "tests/test_backends.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {path: k for k, path in enumerate(_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(_FIRST)))  # stable: the rest keep their order

@@ -110,6 +110,7 @@ def test_cnn_epoch_flops_count_the_reports_network():
     assert train == (3 * forward - 2 * conv[0]) * 60000  # about 11 TFLOP, as the CNN issue estimates
 
 
+@pytest.mark.slow  # the CNN compiled twice: .ci/run runs it (pytest -m slow)
 def test_the_cnn_benchmark_times_both_paths_on_a_few_images(fake_mnist):
     spec = EXPERIMENTS["cnn"].spec("baseline", train_examples=128, test_examples=64)
     result = benchmark_cnn.benchmark_cnn(
