@@ -130,6 +130,7 @@ KEEP_PROB = Number(0.0, 1.0, low_open=True, expected="a keep probability in (0, 
 NONNEGATIVE = Number(0.0, expected="a finite number >= 0")
 POSITIVE = Number(0.0, low_open=True, expected="a finite number > 0")
 SEED = Integer(0, 2**31 - 1)
+OPTIONAL_SEED = Integer(-(2**31), 2**31 - 1, "an integer or None")  # a builder's seed (None: unseeded)
 
 
 @dataclasses.dataclass(frozen=True)

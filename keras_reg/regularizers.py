@@ -92,6 +92,12 @@ def weight_summary(model):
     return {"layers": layers, "histogram_edges": [float(e) for e in HISTOGRAM_EDGES]}
 
 
+def weights_measurement(model, test=None):
+    """``weights.json`` as a builder's measurement (:attr:`keras_reg.run.registry.Builder.measurements`):
+    :func:`weight_summary`; the test set is not needed."""
+    return weight_summary(model)
+
+
 def weight_stats(model, threshold=1e-3):
     """Per-layer shrinkage and sparsity of kernels (the paper's conclusions 1-2).
 

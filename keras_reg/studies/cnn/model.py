@@ -81,7 +81,7 @@ def report_cnn(alpha, dropout, stochastic_depth, sd_blocks, head_units=512, seed
     """
     checks.Integer(1, 2**20)("head_units", head_units)
     if seed is not None:
-        checks.Integer(-(2**31), 2**31 - 1, "an integer or None")("seed", seed)
+        checks.OPTIONAL_SEED("seed", seed)
     filters = (64, 128, 256)
     survival = [1.0] * len(filters)
     if stochastic_depth < 1.0:
@@ -136,7 +136,7 @@ register_builder(
         PARAMS,
         "The CNN report's network: three conv-BN-ReLU-maxpool layers of 64/128/256 channels and a fully connected head.",
         measurements=(
-            ("weights.json", lambda model, test: regularizers.weight_summary(model)),
+            ("weights.json", regularizers.weights_measurement),
             ("stochastic_depth.json", lambda model, test: stochastic_depth_check(model, *test)),
         ),
     ),

@@ -196,7 +196,7 @@ def paper_mlp(
         Dense layer ``"logits"`` followed by a ``keras.layers.Softmax`` layer ``"softmax"``.
     """
     if seed is not None:
-        checks.Integer(-(2**31), 2**31 - 1, "an integer or None")("seed", seed)
+        checks.OPTIONAL_SEED("seed", seed)
     penalty_kind = _penalty_kind(regularizer, dropout_l2)
     if penalty_kind == "l2" and l2_form == "full":
         alpha = 2.0 * alpha
@@ -255,7 +255,7 @@ register_builder(
         "The paper's 784-1000-500-10 tanh MLP with a softmax output.",
         precisions=("float32", "mixed_bfloat16"),
         measurements=(
-            ("weights.json", lambda model, test: regularizers.weight_summary(model)),
+            ("weights.json", regularizers.weights_measurement),
             ("dropout.json", measure_dropout),
         ),
     ),

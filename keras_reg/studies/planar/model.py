@@ -59,7 +59,7 @@ def planar_mlp(regularizer, alpha, keep_prob, fixed_mask, seed=None, name=None):
         An uncompiled ``keras.Model`` from (batch, 2) points to (batch, 1) probabilities of class 1.
     """
     if seed is not None:
-        checks.Integer(-(2**31), 2**31 - 1, "an integer or None")("seed", seed)
+        checks.OPTIONAL_SEED("seed", seed)
     penalty = regularizers.L2(alpha) if regularizer == "l2" else None
 
     def init(offset):  # randn / sqrt(fan_in)
@@ -92,6 +92,6 @@ register_builder(
         planar_mlp,
         PARAMS,
         "The planar tutorial's [2, 20, 3, 1] ReLU network with a sigmoid output.",
-        measurements=(("weights.json", lambda model, test: regularizers.weight_summary(model)),),
+        measurements=(("weights.json", regularizers.weights_measurement),),
     ),
 )
