@@ -26,6 +26,12 @@ def define_train_flags(fv):
     flags.DEFINE_bool(
         "overwrite", False, "Replace a run directory that holds a run with another configuration.", flag_values=fv
     )
+    flags.DEFINE_bool(
+        "allow_backend_change",
+        False,
+        "Resume a run directory trained on another Keras backend (KERAS_BACKEND) with this one; config.json records after which epoch it changed.",
+        flag_values=fv,
+    )
 
 
 def train_spec(fv):
@@ -55,7 +61,9 @@ def run_train(fv, argv, program="train.py"):
             )
         out_dir = fv.out_dir or f"results/{experiment.name}/{case}/seed_{run.seed}"
         meta = {"experiment": experiment.name, "case": case, "protocol": protocol}
-        stats = train_and_evaluate(run, out_dir, overwrite=fv.overwrite, meta=meta)
+        stats = train_and_evaluate(
+            run, out_dir, overwrite=fv.overwrite, meta=meta, allow_backend_change=fv.allow_backend_change
+        )
         final = stats["final"]
         print(
             f"{out_dir}: {stats['epochs']} epochs; final test accuracy {100 * final['test_accuracy']:.2f}%, training accuracy {100 * final['train_accuracy']:.2f}%"

@@ -85,16 +85,20 @@ def _divergence(run_dir, config, epoch, step, what):
 class _Run:
     """One run directory being trained: its state, model and callbacks, and what an epoch records."""
 
-    def __init__(self, config, run_dir, overwrite, log, meta=None):
+    def __init__(self, config, run_dir, overwrite, log, meta=None, allow_backend_change=False):
         self.config, self.run_dir, self.log, self.meta = config, Path(run_dir), log, dict(meta or {})
         self.data_sha256 = None
         check_writable(self.run_dir)
         self.lock = rundir.lock(self.run_dir)  # held until release(): a second process is refused at once
         try:
-            self.state = prepare(self.run_dir, self.config, overwrite, log)
+            self.state = prepare(self.run_dir, self.config, overwrite, log, allow_backend_change)
         except BaseException:
             self.release()
             raise
+        changes = rundir.read_record(self.run_dir).get("backend_changes", [])
+        changes += [self.state.backend_change] if self.state.backend_change else []
+        if changes:  # every change of backend this run has had, kept by each rewrite of config.json
+            self.meta["backend_changes"] = changes
         self.stopped, self.user_callbacks = None, []
         for leftover in [*self.run_dir.glob(".*.tmp"), self.run_dir / PARTIAL_MODEL]:  # from a kill mid-write
             leftover.unlink(missing_ok=True)
@@ -242,7 +246,9 @@ class _Run:
         return self.stats(True)
 
 
-def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callbacks=(), log=print, meta=None):
+def train_and_evaluate(
+    config, run_dir, datasets=None, overwrite=False, callbacks=(), log=print, meta=None, allow_backend_change=False
+):
     """Trains the run of a spec and records it in ``run_dir``; resumes a partial run.
 
     Args:
@@ -253,6 +259,8 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
             fetching them (a hook for tests and your own data).
         meta: what to record beside the spec in config.json (experiment, case, protocol).
         overwrite: replace a run directory that holds a run with another configuration.
+        allow_backend_change: resume a checkpoint written on another Keras backend (refused
+            otherwise); config.json's ``backend_changes`` records after which epoch it changed.
         callbacks: extra Keras callbacks. The trainer calls ``on_train_begin``, then per epoch
             ``on_epoch_begin(epoch)`` and ``on_epoch_end(epoch, logs)`` (0-based epochs, as in
             ``fit``), then ``on_train_end``; no batch hooks (an epoch's steps run as one compiled
@@ -274,7 +282,7 @@ def train_and_evaluate(config, run_dir, datasets=None, overwrite=False, callback
         DivergenceError: the loss became NaN or infinite.
         keras_reg.data.DataError: MNIST could not be had.
     """
-    run = _Run(config, run_dir, overwrite, log, meta)
+    run = _Run(config, run_dir, overwrite, log, meta, allow_backend_change)
     try:
         return _train(run, datasets, callbacks)
     finally:

@@ -36,6 +36,7 @@ class _State:
     rows: list
     start_epoch: int
     checkpoint: dict | None
+    backend_change: dict | None = None  # {"after_epoch", "from", "to"}: resumed on another backend, as asked
 
 
 def _differences(mine, theirs):
@@ -62,10 +63,11 @@ def _clear(run_dir):
     shutil.rmtree(run_dir / "logs", ignore_errors=True)
 
 
-def prepare(run_dir, config, overwrite, log):
+def prepare(run_dir, config, overwrite, log, allow_backend_change=False):
     """The state the run starts from. Every file read is checked: a damaged one is rebuilt from an
     intact checkpoint where it can be (config.json, history.csv) and otherwise reported in one line
-    naming it and what to do. The caller has checked that ``run_dir`` is writable and locked it."""
+    naming it and what to do. A checkpoint of another backend is refused unless
+    ``allow_backend_change``. The caller has checked that ``run_dir`` is writable and locked it."""
     checkpoint_path = run_dir / CHECKPOINT
     if overwrite:
         _clear(run_dir)
@@ -90,13 +92,15 @@ def prepare(run_dir, config, overwrite, log):
         _clear(run_dir)
         checkpoint = None
     if checkpoint is not None:
-        return _from_checkpoint(run_dir, checkpoint, log)
+        state = _from_checkpoint(run_dir, checkpoint, log)
+        state.backend_change = _backend_change(run_dir, checkpoint, allow_backend_change, log)
+        return state
     return _from_history(run_dir, config, existing, log)
 
 
 def _recorded_spec(run_dir, checkpoint, log):
     """The spec the directory records (config.json, rebuilt from the checkpoint if lost or damaged);
-    raises RunDirError if the checkpoint records another run or another backend."""
+    raises RunDirError if the checkpoint records another run."""
     in_checkpoint = _spec_of_checkpoint(checkpoint)
     try:
         existing = read_spec(run_dir)
@@ -117,12 +121,24 @@ def _recorded_spec(run_dir, checkpoint, log):
             f"({'; '.join(_differences(existing, in_checkpoint))}; checkpoint there, config.json here); "
             "delete the one that is not this run's, or pass --overwrite to start again"
         )
-    if checkpoint is not None and "backend" in checkpoint and str(checkpoint["backend"]) != current_backend():
-        raise RunDirError(
-            f"{run_dir} was trained on the {checkpoint['backend']} backend and this process runs {current_backend()}; "
-            f"resume it with KERAS_BACKEND={checkpoint['backend']}, or pass --overwrite to start again"
-        )
     return existing
+
+
+def _backend_change(run_dir, checkpoint, allowed, log):
+    """None if the checkpoint was written on this backend (or did not record one); else the change,
+    if ``allowed`` (the numbers of one run then come from two backends), or RunDirError."""
+    trained_on, here = str(checkpoint.get("backend", current_backend())), current_backend()
+    if trained_on == here:
+        return None
+    if not allowed:
+        raise RunDirError(
+            f"{run_dir} was trained on the {trained_on} backend and this process runs {here}; resume it with "
+            f"KERAS_BACKEND={trained_on}, go on with {here} by keras-reg-train --allow_backend_change "
+            "(config.json records it), or pass --overwrite to start again"
+        )
+    epoch = int(checkpoint["epoch"])
+    log(f"{run_dir}: trained on {trained_on} up to epoch {epoch}; going on with {here}, as asked (recorded in config.json)")
+    return {"after_epoch": epoch, "from": trained_on, "to": here}
 
 
 def _from_checkpoint(run_dir, checkpoint, log):

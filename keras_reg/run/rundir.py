@@ -177,6 +177,15 @@ def read_spec(run_dir):
         ) from e
 
 
+def read_record(run_dir):
+    """config.json as a dict ({} if it is missing or unreadable: :func:`read_spec` is the check)."""
+    try:
+        record = json.loads((Path(run_dir) / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def check_writable(run_dir):
     """Raises :class:`RunDirError` unless ``run_dir`` can be created and written to."""
     run_dir = Path(run_dir)

@@ -113,7 +113,29 @@ def test_resuming_on_other_data_or_another_backend_is_refused(two_runs, tmp_path
     np.savez(run / rundir.CHECKPOINT, **arrays)
     with pytest.raises(rundir.RunDirError) as info:
         loop.train_and_evaluate(tiny_config(regularizer="l2", epochs=2), run, datasets=tiny_datasets(), log=quiet)
-    assert "KERAS_BACKEND=torch" in _one_line(info)
+    assert "KERAS_BACKEND=torch" in _one_line(info) and "--allow_backend_change" in str(info.value)
+
+
+def test_a_backend_change_asked_for_is_resumed_and_recorded(two_runs, tmp_path):
+    import json
+
+    import keras
+
+    run = _copy(two_runs, tmp_path, "l2")
+    with np.load(run / rundir.CHECKPOINT) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["backend"] = np.array("torch")
+    np.savez(run / rundir.CHECKPOINT, **arrays)
+    log = []
+    stats = loop.train_and_evaluate(
+        tiny_config(regularizer="l2", epochs=2), run, datasets=tiny_datasets(), log=log.append, allow_backend_change=True
+    )
+    assert stats["resumed_from"] == 1 and stats["epochs"] == 2 and any("going on with" in line for line in log)
+    change = {"after_epoch": 1, "from": "torch", "to": keras.backend.backend()}
+    assert json.loads((run / "config.json").read_text())["backend_changes"] == [change]
+    # Kept when the run goes on on its new backend, which needs no permission.
+    loop.train_and_evaluate(tiny_config(regularizer="l2", epochs=3), run, datasets=tiny_datasets(), log=quiet)
+    assert json.loads((run / "config.json").read_text())["backend_changes"] == [change]
 
 
 def test_the_data_a_run_trained_on_is_recorded(two_runs):
