@@ -20,7 +20,7 @@ __version__ = "0.3.0"
 
 from keras_reg import _quiet  # noqa: E402
 
-_quiet.check_backend()
+_quiet.check_backend_or_exit()  # a keras-reg program: one line, status 2
 if _quiet.backend() == "tensorflow":  # Keras imports it now anyway: without its start-up lines
     _quiet.import_tensorflow()
 

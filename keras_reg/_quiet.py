@@ -9,6 +9,7 @@ it; and JAX's INFO line about a missing TPU is dropped. Set ``KERAS_REG_TF_LOGS=
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 # Keras 3's backends, each the package it needs.
@@ -39,6 +40,31 @@ def check_backend():
         raise ImportError(
             f"KERAS_BACKEND={name} needs the {BACKENDS[name]} package, which is not installed: install it, or choose another backend"
         )
+
+
+def command():
+    """The name of the keras-reg program this process runs (a console script ``keras-reg-*`` or one
+    of the checkout's ``scripts/``), else None (a user's Python)."""
+    main = Path(getattr(sys.modules.get("__main__"), "__file__", None) or "")
+    if main.name.startswith("keras-reg-"):
+        return main.name
+    if main.suffix == ".py" and main.resolve().parent == Path(__file__).resolve().parents[1] / "scripts":
+        return main.name
+    return None
+
+
+def check_backend_or_exit():
+    """:func:`check_backend`; where a keras-reg program is running (the failure comes as its first
+    import, before any of its code runs) the error is one line on stderr and exit status 2, as for
+    any bad setting, instead of a traceback. In a user's Python it stays an ImportError."""
+    try:
+        check_backend()
+    except ImportError as error:
+        name = command()
+        if name is None:
+            raise
+        print(f"{name}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def import_tensorflow():

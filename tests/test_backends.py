@@ -90,3 +90,19 @@ def test_a_backend_keras_does_not_have_or_that_is_not_installed_is_one_clear_lin
     monkeypatch.setattr(_quiet.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match="KERAS_BACKEND=torch needs the torch package, which is not installed"):
         _quiet.check_backend()
+
+
+@pytest.mark.parametrize("backend", ["nope", "torch"])
+def test_a_keras_reg_program_given_a_bad_backend_says_so_in_one_line_with_status_2(backend):
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    if backend == "torch" and importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed here")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train.py"), "--epochs=1"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("train.py: KERAS_BACKEND=")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr and backend in result.stderr
+    # In a user's Python it stays an ImportError (a library does not exit the interpreter).
+    library = subprocess.run([sys.executable, "-c", "import keras_reg"], capture_output=True, text=True, env=env)
+    assert library.returncode == 1 and "ImportError: KERAS_BACKEND" in library.stderr

@@ -53,6 +53,14 @@ def test_the_wheel_holds_every_module_and_its_commands_run_outside_the_checkout(
     for name, process in zip(scripts, helps):
         out, _ = process.communicate(timeout=300)
         assert f"keras-reg-{name}:" in out and "(default: " in out, (name, out[-1000:])
+    bad = subprocess.run(
+        [site / "bin" / "keras-reg-train"], capture_output=True, text=True, cwd=work, env={**env, "KERAS_BACKEND": "nope"}
+    )  # fmt: skip
+    assert (
+        bad.returncode == 2
+        and bad.stderr.startswith("keras-reg-train: KERAS_BACKEND='nope'")
+        and bad.stderr.count("\n") == 1
+    )
     run = subprocess.run(
         [site / "bin" / "keras-reg-train", "--experiment=planar", "--epochs=1000"], capture_output=True, text=True, cwd=work, env=env
     )  # fmt: skip

@@ -137,7 +137,9 @@ def _backend_change(run_dir, checkpoint, allowed, log):
             "(config.json records it), or pass --overwrite to start again"
         )
     epoch = int(checkpoint["epoch"])
-    log(f"{run_dir}: trained on {trained_on} up to epoch {epoch}; going on with {here}, as asked (recorded in config.json)")
+    log(
+        f"{run_dir}: trained on {trained_on} up to epoch {epoch}; going on with {here}, as asked (recorded in config.json)"
+    )
     return {"after_epoch": epoch, "from": trained_on, "to": here}
 
 

@@ -128,7 +128,11 @@ def test_a_backend_change_asked_for_is_resumed_and_recorded(two_runs, tmp_path):
     np.savez(run / rundir.CHECKPOINT, **arrays)
     log = []
     stats = loop.train_and_evaluate(
-        tiny_config(regularizer="l2", epochs=2), run, datasets=tiny_datasets(), log=log.append, allow_backend_change=True
+        tiny_config(regularizer="l2", epochs=2),
+        run,
+        datasets=tiny_datasets(),
+        log=log.append,
+        allow_backend_change=True,
     )
     assert stats["resumed_from"] == 1 and stats["epochs"] == 2 and any("going on with" in line for line in log)
     change = {"after_epoch": 1, "from": "torch", "to": keras.backend.backend()}
