@@ -86,3 +86,21 @@ def test_the_files_the_docs_name_exist():
             if "://" not in link and not (path.parent / link).exists():
                 missing.append(f"{path.name}: ({link})")
     assert not missing, missing
+
+
+def test_the_package_index_description_has_no_links_or_images_that_break_there():
+    import configparser
+
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    assert setup["metadata"]["long_description"] == "file: docs/package_index.md"
+    text = (ROOT / "docs" / "package_index.md").read_text()
+    assert "![" not in text and "<img" not in text
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert links and all(link.startswith("https://") for link in links), links
+
+
+def test_the_citation_names_this_version():
+    import keras_reg
+
+    assert f"version: {keras_reg.__version__}\n" in (ROOT / "CITATION.cff").read_text()
