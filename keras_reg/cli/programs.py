@@ -32,6 +32,12 @@ def define_train_flags(fv):
         "Resume a run directory trained on another Keras backend (KERAS_BACKEND) with this one; config.json records after which epoch it changed.",
         flag_values=fv,
     )
+    flags.DEFINE_bool(
+        "progress",
+        True,
+        "A progress bar of each epoch's steps where the output is a terminal (--noprogress: none).",
+        flag_values=fv,
+    )
 
 
 def train_spec(fv):
@@ -62,7 +68,12 @@ def run_train(fv, argv, program="train.py"):
         out_dir = fv.out_dir or f"results/{experiment.name}/{case}/seed_{run.seed}"
         meta = {"experiment": experiment.name, "case": case, "protocol": protocol}
         stats = train_and_evaluate(
-            run, out_dir, overwrite=fv.overwrite, meta=meta, allow_backend_change=fv.allow_backend_change
+            run,
+            out_dir,
+            overwrite=fv.overwrite,
+            meta=meta,
+            allow_backend_change=fv.allow_backend_change,
+            progress=None if fv.progress else False,
         )
         final = stats["final"]
         print(

@@ -6,6 +6,7 @@ written.
 """
 
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -69,6 +70,29 @@ def _progress(config, row):
         f"epoch {int(epoch):{width}d}/{config.epochs}  train loss {train_loss:.4f} acc {100 * train_acc:6.2f}%  "
         f"test loss {test_loss:.4f} acc {100 * test_acc:6.2f}%  penalty {penalty:.4f}  {seconds:5.2f} s"
     )
+
+
+class _EpochProgress:
+    """A Keras Progbar of an epoch's steps on the terminal, erased before the epoch's line."""
+
+    def __init__(self, steps):
+        import keras
+
+        self.bar = keras.utils.Progbar(steps, unit_name="step")
+
+    def __call__(self, done):
+        self.bar.update(done, finalize=False)
+
+    def close(self):
+        sys.stdout.write("\r\033[K")  # the line the bar was drawn on, erased
+        sys.stdout.flush()
+
+
+def _shows_progress(progress, log):
+    """Whether epochs show their progress: as asked, or (None) where lines go to print on a terminal."""
+    if progress is not None:
+        return bool(progress)
+    return log is print and hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
 
 
 def _divergence(run_dir, config, epoch, step, what):
@@ -247,7 +271,15 @@ class _Run:
 
 
 def train_and_evaluate(
-    config, run_dir, datasets=None, overwrite=False, callbacks=(), log=print, meta=None, allow_backend_change=False
+    config,
+    run_dir,
+    datasets=None,
+    overwrite=False,
+    callbacks=(),
+    log=print,
+    meta=None,
+    allow_backend_change=False,
+    progress=None,
 ):
     """Trains the run of a spec and records it in ``run_dir``; resumes a partial run.
 
@@ -271,6 +303,9 @@ def train_and_evaluate(
             ``stopped.json`` records when, the model is saved, and a rerun keeps it stopped.
             (A NaN or infinite loss needs no callback: the trainer stops with DivergenceError.)
         log: where progress lines go.
+        progress: a progress bar of each epoch's steps (Keras's Progbar): None shows it where
+            ``log`` is ``print`` and standard output is a terminal. The epoch then runs as about
+            50 compiled calls instead of one, with the same arithmetic (tested).
 
     Returns:
         A dict: ``run_dir``, ``epochs`` (completed), ``resumed_from`` (the epoch training started
@@ -284,12 +319,12 @@ def train_and_evaluate(
     """
     run = _Run(config, run_dir, overwrite, log, meta, allow_backend_change)
     try:
-        return _train(run, datasets, callbacks)
+        return _train(run, datasets, callbacks, _shows_progress(progress, log))
     finally:
         run.release()
 
 
-def _train(run, datasets, callbacks):
+def _train(run, datasets, callbacks, show_progress):
     if run.finished and not run.incomplete:
         return run.stats(False)
     (x_train, y_train), (x_test, y_test) = load_data(run.config, datasets)
@@ -304,7 +339,13 @@ def _train(run, datasets, callbacks):
     xt, yt = trainer.put(x_test, y_test)
     for epoch in run.epochs():
         start = time.perf_counter()
-        result = trainer.train_epoch(x, y, run.begin_epoch(epoch, len(x_train)))
+        order = run.begin_epoch(epoch, len(x_train))
+        bar = _EpochProgress(trainer.steps_per_epoch(len(order))) if show_progress else None
+        try:
+            result = trainer.train_epoch(x, y, order, bar)
+        finally:
+            if bar is not None:
+                bar.close()
         run.check_steps(epoch, result)
         train, test, penalty = trainer.evaluate(x, y), trainer.evaluate(xt, yt), trainer.penalty()
         if not run.end_epoch(epoch, result, train, test, penalty, time.perf_counter() - start):

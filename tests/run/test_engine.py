@@ -103,6 +103,32 @@ def test_nan_input_stops_the_epoch_at_that_step_and_keeps_earlier_updates():
     assert any(not np.array_equal(a, b) for a, b in zip(before, after))  # the first two were
 
 
+@pytest.mark.parametrize("regularizer", ["l1", "dropout"])
+def test_an_epoch_shown_in_parts_is_the_same_arithmetic_as_one_call(regularizer):
+    x, y = _data(400)
+    order = np.random.default_rng(2).permutation(len(x)).astype(np.int32)
+    whole, parts = _compiled(regularizer), _compiled(regularizer)
+    results, shown = [], []
+    for model, progress in ((whole, None), (parts, shown.append)):
+        trainer = engine.make_engine(model, batch_size=4)  # 100 steps: 50 parts of 2
+        data = trainer.put(x, y)
+        results.append([trainer.train_epoch(*data, order, progress) for _ in range(2)])
+    assert shown == [*range(2, 101, 2)] * 2
+    for a, b in zip(*results):
+        assert (a.step_loss, a.steps, a.diverged_at) == (b.step_loss, b.steps, b.diverged_at)
+    for a, b in zip(whole.get_weights(), parts.get_weights()):
+        np.testing.assert_array_equal(a, b)  # bit for bit, Dropout's draws included
+
+
+def test_an_epoch_shown_in_parts_stops_where_it_diverges():
+    x, y = _data()
+    x[100] = np.nan  # step 3 of 6
+    shown = []
+    trainer = engine.make_engine(_compiled("l2"), batch_size=40)
+    result = trainer.train_epoch(*trainer.put(x, y), np.arange(len(x), dtype=np.int32), shown.append)
+    assert result.diverged_at == 3 and result.steps == 2 and shown == [1, 2]
+
+
 def test_evaluate_matches_numpy_on_the_model_outputs():
     x, y = _data(130)
     model = _compiled("dropout")  # Dropout must be off in evaluation

@@ -60,11 +60,17 @@ def test_training_accuracy_is_measured_in_inference_mode_on_the_whole_set(tmp_pa
     assert rundir.read_history(tmp_path)["train_accuracy"][0] == pytest.approx(np.mean(predicted == y))
 
 
-def test_same_seed_gives_identical_histories(tmp_path):
-    for name in ("a", "b"):
+def test_same_seed_gives_identical_histories_with_or_without_the_progress_bar(tmp_path, capsys):
+    for name, progress in (("a", False), ("b", True)):
         loop.train_and_evaluate(
-            tiny_config(regularizer="dropout", epochs=3), tmp_path / name, datasets=tiny_datasets(), log=quiet
+            tiny_config(regularizer="dropout", epochs=3),
+            tmp_path / name,
+            datasets=tiny_datasets(),
+            log=quiet,
+            progress=progress,
         )
+    shown = capsys.readouterr().out
+    assert "/6" in shown and shown.count("\r\033[K") == 3  # 6 steps an epoch; each bar erased
     a, b = rundir.read_history(tmp_path / "a"), rundir.read_history(tmp_path / "b")
     for column in rundir.HISTORY_COLUMNS[:-1]:  # all but the wall time
         np.testing.assert_array_equal(a[column], b[column])

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_reg.run.engine.base import Engine, _epoch_result
+from keras_reg.run.engine.base import Engine, _epoch_result, step_ranges
 
 
 class _JaxEngine(Engine):
@@ -26,7 +26,9 @@ class _JaxEngine(Engine):
 
         grad_fn = jax.value_and_grad(objective, has_aux=True)
 
-        def train_epoch(state, x, y, batches):
+        def train_steps(carry, x, y, batches):
+            """Scans the steps of ``batches``, the loss sum, step count and divergence carried on."""
+
             def step(carry, index):
                 trainable, non_trainable, opt_vars, total, done, diverged_at = carry
                 (value, (new_non_trainable, data_loss)), grads = grad_fn(trainable, non_trainable, x[index], y[index])
@@ -47,9 +49,11 @@ class _JaxEngine(Engine):
                 )
                 return carry, None
 
-            carry = (*state, jnp.float32(0.0), jnp.int32(0), jnp.int32(0))
             carry, _ = jax.lax.scan(step, carry, batches)
             return carry
+
+        def train_epoch(state, x, y, batches):
+            return train_steps((*state, jnp.float32(0.0), jnp.int32(0), jnp.int32(0)), x, y, batches)
 
         def eval_chunk(trainable, non_trainable, xc, yc):
             outputs, _ = net.stateless_call(trainable, non_trainable, xc, training=self.eval_training)
@@ -60,6 +64,7 @@ class _JaxEngine(Engine):
 
         self._epoch_fn = train_epoch  # a pure function, for SeedStack's vmap
         self._train_epoch = jax.jit(train_epoch, donate_argnums=(0,))
+        self._train_steps = jax.jit(train_steps, donate_argnums=(0,))
         self._eval_chunk = jax.jit(eval_chunk)
 
     def _state(self):
@@ -86,10 +91,18 @@ class _JaxEngine(Engine):
         steps = self.steps_per_epoch(len(order))
         return np.asarray(order[: steps * self.batch_size], np.int32).reshape(steps, self.batch_size)
 
-    def train_epoch(self, x, y, order):
-        trainable, non_trainable, opt_vars, total, done, diverged_at = self._train_epoch(
-            self._state(), x, y, self._jnp.asarray(self._batches(x, order))
-        )
+    def train_epoch(self, x, y, order, progress=None):
+        batches, jnp = self._batches(x, order), self._jnp
+        if progress is None:
+            carry = self._train_epoch(self._state(), x, y, jnp.asarray(batches))
+        else:  # the same scan in parts (each length compiled once)
+            carry = (*self._state(), jnp.float32(0.0), jnp.int32(0), jnp.int32(0))
+            for start, stop in step_ranges(len(batches), progress):
+                carry = self._train_steps(carry, x, y, jnp.asarray(batches[start:stop]))
+                if int(carry[5]):
+                    break
+                progress(int(carry[4]))
+        trainable, non_trainable, opt_vars, total, done, diverged_at = carry
         self._set_state(trainable, non_trainable, opt_vars)
         return _epoch_result(total, done, diverged_at)
 

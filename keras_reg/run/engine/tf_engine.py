@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_reg.run.engine.base import Engine, EpochResult
+from keras_reg.run.engine.base import Engine, EpochResult, step_ranges
 
 
 class _RetracingFilter:
@@ -35,11 +35,10 @@ class _TensorFlowEngine(Engine):
             return data_loss, tape.gradient(data_loss, variables)
 
         @tf.function
-        def train_epoch(x, y, order, steps):
-            total = tf.constant(0.0)
+        def train_steps(x, y, order, start, stop, total, done):
+            """Steps start..stop-1 of the epoch, the loss sum and step count carried on."""
             diverged_at = tf.constant(0)
-            done = tf.constant(0)
-            for i in tf.range(steps):
+            for i in tf.range(start, stop):
                 index = order[i * batch : (i + 1) * batch]
                 xb, yb = tf.gather(x, index), tf.gather(y, index)
                 data_loss, grads = gradients(xb, yb)
@@ -49,9 +48,9 @@ class _TensorFlowEngine(Engine):
                 update(grads)
                 total += data_loss
                 done = i + 1
-            return total / tf.cast(tf.maximum(done, 1), tf.float32), done, diverged_at
+            return total, done, diverged_at
 
-        self._train_epoch = train_epoch
+        self._train_steps = train_steps
 
         @tf.function
         def eval_chunk(xc, yc):
@@ -125,11 +124,18 @@ class _TensorFlowEngine(Engine):
         tf = self._tf
         return tf.constant(np.asarray(x, np.float32)), tf.constant(self._labels(y))
 
-    def train_epoch(self, x, y, order):
+    def train_epoch(self, x, y, order, progress=None):
         tf = self._tf
-        steps = self.steps_per_epoch(len(order))
-        mean, done, diverged = self._train_epoch(x, y, tf.constant(np.asarray(order, np.int32)), tf.constant(steps))
-        diverged = int(diverged)
+        order = tf.constant(np.asarray(order, np.int32))
+        total, done, diverged = tf.constant(0.0), tf.constant(0), 0
+        for start, stop in step_ranges(self.steps_per_epoch(len(order)), progress):
+            total, done, diverged = self._train_steps(x, y, order, tf.constant(start), tf.constant(stop), total, done)
+            diverged = int(diverged)
+            if diverged:
+                break
+            if progress is not None:
+                progress(int(done))
+        mean = total / tf.cast(tf.maximum(done, 1), tf.float32)
         return EpochResult(float(mean), int(done), diverged or None)
 
     def _chunk_sums(self):
