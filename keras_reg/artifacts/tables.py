@@ -121,6 +121,31 @@ _FINAL_COLUMNS = (
 )
 
 
+def _against_baseline(experiment, runs, values):
+    """final.md's lines comparing each case's mean accuracies with the baseline case's."""
+    base = experiment.baseline
+    if base not in runs or len(runs) < 2:
+        return []
+    lines = [
+        "",
+        f"Against the {experiment.label(base)} case (difference of means, +- its standard error, sqrt(s1^2/n1 + s2^2/n2)):",
+        "",
+    ]
+    for case in runs:
+        if case != base:
+            parts = []
+            for column, label in (("train_accuracy", "training accuracy"), ("test_accuracy", "test accuracy")):
+                difference, se = mean_difference(values[case][column], values[base][column])
+                parts.append(f"{label} {difference:+.2f} +- {se:.2f} pp")
+            lines.append(f"- {experiment.label(case)}: " + "; ".join(parts))
+    for column, word in (("train_accuracy", "training"), ("test_accuracy", "test")):
+        means = {case: values[case][column].mean() for case in runs}
+        lines.append(
+            f"- Highest mean {word} accuracy: {experiment.label(max(means, key=means.get))}; lowest: {experiment.label(min(means, key=means.get))}."
+        )
+    return lines
+
+
 @register("final_table")
 def final_table(experiment, runs, out_dir, runs_dir=None, stability=None):
     """``final.md`` and ``final.csv``: per case the last row's accuracies and losses, mean +- std over
@@ -170,25 +195,7 @@ def final_table(experiment, runs, out_dir, runs_dir=None, stability=None):
         )
     if reference:
         lines += ["", f"Reference: {reference.source}."]
-    base = experiment.baseline
-    if base in runs and len(runs) > 1:
-        lines += [
-            "",
-            f"Against the {experiment.label(base)} case (difference of means, +- its standard error, sqrt(s1^2/n1 + s2^2/n2)):",
-            "",
-        ]
-        for case in runs:
-            if case != base:
-                parts = []
-                for column, label in (("train_accuracy", "training accuracy"), ("test_accuracy", "test accuracy")):
-                    difference, se = mean_difference(values[case][column], values[base][column])
-                    parts.append(f"{label} {difference:+.2f} +- {se:.2f} pp")
-                lines.append(f"- {experiment.label(case)}: " + "; ".join(parts))
-        for column, word in (("train_accuracy", "training"), ("test_accuracy", "test")):
-            means = {case: values[case][column].mean() for case in runs}
-            lines.append(
-                f"- Highest mean {word} accuracy: {experiment.label(max(means, key=means.get))}; lowest: {experiment.label(min(means, key=means.get))}."
-            )
+    lines += _against_baseline(experiment, runs, values)
     md, table = Path(out_dir) / "final.md", Path(out_dir) / "final.csv"
     write_text(md, "\n".join(lines) + "\n")
     write_text(table, buffer.getvalue())

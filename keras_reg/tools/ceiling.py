@@ -38,13 +38,18 @@ def matmul_throughput(size=2048, repeats=12, dtype="float32"):
     def one_product():  # bfloat16 scalars do not convert to NumPy directly
         return ops.convert_to_numpy(ops.cast(product(a, b)[0, 0], "float32"))
 
-    one_product()  # warm-up
+    return 2.0 * size**3 / _median_seconds(one_product, repeats)
+
+
+def _median_seconds(run_once, repeats):
+    """Median seconds of ``repeats`` calls of ``run_once`` after a warm-up (tracing, compilation)."""
+    run_once()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        one_product()
+        run_once()
         times.append(time.perf_counter() - start)
-    return 2.0 * size**3 / float(np.median(times))
+    return float(np.median(times))
 
 
 def matrix_products_epoch(
@@ -70,93 +75,93 @@ def matrix_products_epoch(
 
     rng = np.random.default_rng(0)
     weights = [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32) for a, b in zip(units[:-1], units[1:])]
-    # Each slice starts at a row given by the loop counter, so no product is loop-invariant.
-    offsets = 64
-    x = rng.random((max(batch, eval_batch) + offsets, units[0]), dtype=np.float32)
-    steps, chunks = train_examples // batch, eval_examples // eval_batch
-    rate = 1e-6  # keeps the weights bounded; the value does not change the work
+    x = rng.random((max(batch, eval_batch) + _OFFSETS, units[0]), dtype=np.float32)
+    work = dict(batch=batch, eval_batch=eval_batch, steps=train_examples // batch, chunks=eval_examples // eval_batch)
+    make = _jax_epoch if keras.backend.backend() == "jax" else _tensorflow_epoch
+    return _median_seconds(make(weights, x, dtype, **work), repeats)
 
-    def products(matmul, ws, xb):
-        activations = [xb]
-        for w in ws:
-            activations.append(matmul(activations[-1], w))
-        return activations
 
-    def gradients(ws, acts, weight_gradient, input_gradient):
-        """(k, gradient of weight k) from the last layer down; each layer's input gradient is taken
-        before its weight is handed out, so an in-place update never feeds the layers below."""
-        delta = acts[-1]
-        for k in reversed(range(len(ws))):
-            grad = weight_gradient(acts[k], delta)
-            if k:
-                delta = input_gradient(delta, ws[k])
-            yield k, grad
+_OFFSETS = 64  # each slice starts at a row given by the loop counter, so no product is loop-invariant
+_RATE = 1e-6  # keeps the weights bounded; the value does not change the work
 
-    if keras.backend.backend() == "jax":
-        import jax
-        import jax.numpy as jnp
 
-        xd = jnp.asarray(x, dtype)
+def _products(matmul, ws, xb):
+    activations = [xb]
+    for w in ws:
+        activations.append(matmul(activations[-1], w))
+    return activations
 
-        def rows(i, n):
-            return jax.lax.dynamic_slice_in_dim(xd, i % offsets, n)
 
-        def cast(ws):
-            return [w.astype(dtype) for w in ws]
+def _gradients(ws, acts, weight_gradient, input_gradient):
+    """(k, gradient of weight k) from the last layer down; each layer's input gradient is taken
+    before its weight is handed out, so an in-place update never feeds the layers below."""
+    delta = acts[-1]
+    for k in reversed(range(len(ws))):
+        grad = weight_gradient(acts[k], delta)
+        if k:
+            delta = input_gradient(delta, ws[k])
+        yield k, grad
 
-        def train_step(i, ws):
-            operands = cast(ws)
-            acts = products(jnp.matmul, operands, rows(i, batch))
-            new = list(ws)
-            for k, grad in gradients(operands, acts, lambda a, d: a.T @ d, lambda d, w: d @ w.T):
-                new[k] = ws[k] - rate * grad.astype(jnp.float32)
-            return new
 
-        def evaluate(i, total, ws):
-            return total + products(jnp.matmul, cast(ws), rows(i, eval_batch))[-1][0, 0].astype(jnp.float32)
+def _jax_epoch(weights, x, dtype, batch, eval_batch, steps, chunks):
+    """A function that runs :func:`matrix_products_epoch`'s epoch once on JAX."""
+    import jax
+    import jax.numpy as jnp
 
-        @jax.jit
-        def epoch(ws):
-            ws = jax.lax.fori_loop(0, steps, train_step, ws)
-            return jax.lax.fori_loop(0, chunks, lambda i, t: evaluate(i, t, ws), 0.0)
+    xd = jnp.asarray(x, dtype)
 
-        def run_once():
-            return float(epoch([jnp.asarray(w) for w in weights]))
-    else:
-        import tensorflow as tf
+    def rows(i, n):
+        return jax.lax.dynamic_slice_in_dim(xd, i % _OFFSETS, n)
 
-        variables = [tf.Variable(w) for w in weights]
-        xt = tf.cast(tf.constant(x), dtype)
+    def cast(ws):
+        return [w.astype(dtype) for w in ws]
 
-        def cast(ws):  # float32: the variables themselves, read by the products
-            return ws if dtype == "float32" else [tf.cast(w, dtype) for w in ws]
+    def train_step(i, ws):
+        operands = cast(ws)
+        acts = _products(jnp.matmul, operands, rows(i, batch))
+        new = list(ws)
+        for k, grad in _gradients(operands, acts, lambda a, d: a.T @ d, lambda d, w: d @ w.T):
+            new[k] = ws[k] - _RATE * grad.astype(jnp.float32)
+        return new
 
-        @tf.function
-        def epoch():
-            for i in tf.range(steps):
-                operands = cast(variables)
-                acts = products(tf.matmul, operands, xt[i % offsets : i % offsets + batch])
-                for k, grad in gradients(
-                    operands,
-                    acts,
-                    lambda a, d: tf.matmul(a, d, transpose_a=True),
-                    lambda d, w: tf.matmul(d, w, transpose_b=True),
-                ):
-                    tf.raw_ops.ResourceApplyGradientDescent(
-                        var=variables[k].handle, alpha=rate, delta=tf.cast(grad, tf.float32)
-                    )
-            total = tf.constant(0.0)
-            for i in tf.range(chunks):
-                total += tf.cast(products(tf.matmul, cast(variables), xt[i : i + eval_batch])[-1][0, 0], tf.float32)
-            return total
+    def evaluate(i, total, ws):
+        return total + _products(jnp.matmul, cast(ws), rows(i, eval_batch))[-1][0, 0].astype(jnp.float32)
 
-        def run_once():
-            return float(epoch())
+    @jax.jit
+    def epoch(ws):
+        ws = jax.lax.fori_loop(0, steps, train_step, ws)
+        return jax.lax.fori_loop(0, chunks, lambda i, t: evaluate(i, t, ws), 0.0)
 
-    run_once()  # warm-up (tracing, compilation)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run_once()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return lambda: float(epoch([jnp.asarray(w) for w in weights]))
+
+
+def _tensorflow_epoch(weights, x, dtype, batch, eval_batch, steps, chunks):
+    """A function that runs :func:`matrix_products_epoch`'s epoch once on TensorFlow."""
+    import tensorflow as tf
+
+    variables = [tf.Variable(w) for w in weights]
+    xt = tf.cast(tf.constant(x), dtype)
+
+    def cast(ws):  # float32: the variables themselves, read by the products
+        return ws if dtype == "float32" else [tf.cast(w, dtype) for w in ws]
+
+    @tf.function
+    def epoch():
+        for i in tf.range(steps):
+            operands = cast(variables)
+            acts = _products(tf.matmul, operands, xt[i % _OFFSETS : i % _OFFSETS + batch])
+            for k, grad in _gradients(
+                operands,
+                acts,
+                lambda a, d: tf.matmul(a, d, transpose_a=True),
+                lambda d, w: tf.matmul(d, w, transpose_b=True),
+            ):
+                tf.raw_ops.ResourceApplyGradientDescent(
+                    var=variables[k].handle, alpha=_RATE, delta=tf.cast(grad, tf.float32)
+                )
+        total = tf.constant(0.0)
+        for i in tf.range(chunks):
+            total += tf.cast(_products(tf.matmul, cast(variables), xt[i : i + eval_batch])[-1][0, 0], tf.float32)
+        return total
+
+    return lambda: float(epoch())

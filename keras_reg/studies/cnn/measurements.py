@@ -59,36 +59,12 @@ def stochastic_depth_check(model, x_test, y_test, draws=200, examples=2000, draw
         return None
     x = np.asarray(x_test[:examples], np.float32)
     y = np.asarray(y_test[:examples])
-    report = {"layers": [], "draws": draws, "examples": len(x), "draw_examples": min(draw_examples, len(x))}
-    for layer in sd_layers:
-        probe = keras.Model(model.input, [*layer.input, layer.output])
-        shortcut, residual, output = (
-            np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in probe(x, training=False)
-        )
-        p = layer.survival_probability
-        formula = float(np.abs(output - (shortcut + p * residual)).max())
-        shortcut, residual, output = shortcut[:draw_examples], residual[:draw_examples], output[:draw_examples]
-        inputs = [shortcut.astype(np.float32), residual.astype(np.float32)]
-        total, kept = np.zeros_like(output), 0.0
-        scale = float(np.abs(residual).max())
-        for _ in range(draws):
-            drawn = np.asarray(keras.ops.convert_to_numpy(layer(inputs, training=True)), np.float64)
-            total += drawn / draws
-            kept += float(np.abs(drawn - shortcut).max() > 1e-6 * max(1.0, scale)) / draws
-        report["layers"].append(
-            {
-                "name": layer.name,
-                "mode": layer.mode,
-                "survival_probability": p,
-                "kept_fraction": kept,
-                "kept_fraction_standard_error": float(np.sqrt(p * (1 - p) / draws)),
-                "max_abs_residual": scale,
-                "max_abs_difference_inference_vs_formula": formula,
-                "max_relative_difference_inference_vs_draw_average": float(np.abs(output - total).max() / scale)
-                if scale
-                else 0.0,
-            }
-        )
+    report = {
+        "layers": [_layer_check(model, layer, x, draws, draw_examples) for layer in sd_layers],
+        "draws": draws,
+        "examples": len(x),
+        "draw_examples": min(draw_examples, len(x)),
+    }
     deterministic = np.asarray(model.predict(x, batch_size=len(x), verbose=0), np.float64)
     expectation = np.zeros_like(deterministic)
     for pattern in itertools.product((1.0, 0.0), repeat=len(sd_layers)):
@@ -109,6 +85,39 @@ def stochastic_depth_check(model, x_test, y_test, draws=200, examples=2000, draw
     report["test_accuracy_inference"] = float(np.mean(deterministic.argmax(axis=1) == y))
     report["test_accuracy_expectation_over_gates"] = float(np.mean(expectation.argmax(axis=1) == y))
     return report
+
+
+def _layer_check(model, layer, x, draws, draw_examples):
+    """One StochasticDepth layer's inference output against shortcut + p * residual, and the
+    average of ``draws`` training-mode calls on the first ``draw_examples`` images."""
+    import keras
+
+    probe = keras.Model(model.input, [*layer.input, layer.output])
+    shortcut, residual, output = (
+        np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in probe(x, training=False)
+    )
+    p = layer.survival_probability
+    formula = float(np.abs(output - (shortcut + p * residual)).max())
+    shortcut, residual, output = shortcut[:draw_examples], residual[:draw_examples], output[:draw_examples]
+    inputs = [shortcut.astype(np.float32), residual.astype(np.float32)]
+    total, kept = np.zeros_like(output), 0.0
+    scale = float(np.abs(residual).max())
+    for _ in range(draws):
+        drawn = np.asarray(keras.ops.convert_to_numpy(layer(inputs, training=True)), np.float64)
+        total += drawn / draws
+        kept += float(np.abs(drawn - shortcut).max() > 1e-6 * max(1.0, scale)) / draws
+    return {
+        "name": layer.name,
+        "mode": layer.mode,
+        "survival_probability": p,
+        "kept_fraction": kept,
+        "kept_fraction_standard_error": float(np.sqrt(p * (1 - p) / draws)),
+        "max_abs_residual": scale,
+        "max_abs_difference_inference_vs_formula": formula,
+        "max_relative_difference_inference_vs_draw_average": float(np.abs(output - total).max() / scale)
+        if scale
+        else 0.0,
+    }
 
 
 def _call_gated(model, x, gates):

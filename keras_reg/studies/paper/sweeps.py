@@ -170,7 +170,17 @@ def _sweep_figure(experiment, sweep, points, epochs, printed, paper_value, out_d
         axis.set_xlabel(sweep.param.replace("_", " "))
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=8)
-    # A collapsed point (near chance) would flatten the rest: keep the axis on the others, mark it.
+    _mark_collapsed_points(ax, x, points, printed)
+    ax.set_ylabel("accuracy (%)")
+    gx.set_ylabel("training minus test accuracy (pp)")
+    fig.suptitle(f"{sweep.title}: the paper's network after {', '.join(map(str, epochs))} epochs")
+    fig.tight_layout()
+    return save_figure(fig, out_dir, sweep.name)
+
+
+def _mark_collapsed_points(ax, x, points, printed):
+    """A collapsed point (near chance) would flatten the rest: the axis is kept on the others, and
+    each collapsed point marked by an arrow with its value."""
     means = np.array([p[3].mean() for p in points])
     if (means < 50).any() and (means >= 50).any():
         low = (
@@ -194,11 +204,6 @@ def _sweep_figure(experiment, sweep, points, epochs, printed, paper_value, out_d
                     fontsize=8,
                     arrowprops={"arrowstyle": "->"},
                 )
-    ax.set_ylabel("accuracy (%)")
-    gx.set_ylabel("training minus test accuracy (pp)")
-    fig.suptitle(f"{sweep.title}: the paper's network after {', '.join(map(str, epochs))} epochs")
-    fig.tight_layout()
-    return save_figure(fig, out_dir, sweep.name)
 
 
 def _cell(values):
