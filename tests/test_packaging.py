@@ -1,5 +1,6 @@
-"""The package as a user installs it: a wheel built from the checkout, its modules and a console
-script run from outside the checkout, with none of the checkout's files to lean on."""
+"""The package as a user installs it: a wheel built from the checkout and installed by pip into a
+fresh venv, its modules and console scripts run from outside the checkout, with none of the
+checkout's files to lean on."""
 
 import os
 import shutil
@@ -19,9 +20,19 @@ def test_the_wheel_holds_every_module_and_its_commands_run_outside_the_checkout(
         check=True, capture_output=True,
     )  # fmt: skip
     (wheel,) = (tmp_path / "dist").glob("keras_reg-*.whl")
-    site = tmp_path / "site"
+    # A fresh venv with the wheel installed by pip (its console scripts and their interpreter), which
+    # sees this environment's other packages (TensorFlow, Keras, ...) instead of installing them
+    # again: a .pth of plain paths, which runs no editable-install hook, so keras_reg is the wheel's.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True, check=True
+    ).stdout.strip()  # fmt: skip
+    site = Path(purelib)
+    (site / "test_environment.pth").write_text("\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", site, wheel],
+        [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", wheel],
         check=True, capture_output=True,
     )  # fmt: skip
     installed = {p.relative_to(site).as_posix() for p in (site / "keras_reg").rglob("*.py")}
@@ -31,9 +42,9 @@ def test_the_wheel_holds_every_module_and_its_commands_run_outside_the_checkout(
     # The committed planar runs, drawn by the installed console script in a folder of their own.
     work = tmp_path / "work"
     shutil.copytree(ROOT / "paper_figures" / "planar" / "runs", work / "results" / "planar" / "runs")
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
     result = subprocess.run(
-        [site / "bin" / "keras-reg-figures", "--experiment=planar"], capture_output=True, text=True, cwd=work, env=env
+        [venv / "bin" / "keras-reg-figures", "--experiment=planar"], capture_output=True, text=True, cwd=work, env=env
     )
     assert result.returncode == 0, result.stderr[-2000:]
     drawn = {p.name for p in (work / "results" / "planar").iterdir()}
@@ -43,10 +54,10 @@ def test_the_wheel_holds_every_module_and_its_commands_run_outside_the_checkout(
     # process imports TensorFlow), and a short run trains from the empty folder.
     scripts = ("train", "run", "reproduce", "fidelity", "figures", "benchmark")
     where = subprocess.Popen(
-        [sys.executable, "-c", "import keras_reg; print(keras_reg.__file__)"], stdout=subprocess.PIPE, text=True, cwd=work, env=env
+        [python, "-c", "import keras_reg; print(keras_reg.__file__)"], stdout=subprocess.PIPE, text=True, cwd=work, env=env
     )  # fmt: skip
     helps = [
-        subprocess.Popen([site / "bin" / f"keras-reg-{name}", "--help"], stdout=subprocess.PIPE, text=True, cwd=work, env=env)
+        subprocess.Popen([venv / "bin" / f"keras-reg-{name}", "--help"], stdout=subprocess.PIPE, text=True, cwd=work, env=env)
         for name in scripts
     ]  # fmt: skip
     assert where.communicate(timeout=300)[0].startswith(str(site))  # the wheel's copy, not the checkout's
@@ -54,7 +65,7 @@ def test_the_wheel_holds_every_module_and_its_commands_run_outside_the_checkout(
         out, _ = process.communicate(timeout=300)
         assert f"keras-reg-{name}:" in out and "(default: " in out, (name, out[-1000:])
     bad = subprocess.run(
-        [site / "bin" / "keras-reg-train"], capture_output=True, text=True, cwd=work, env={**env, "KERAS_BACKEND": "nope"}
+        [venv / "bin" / "keras-reg-train"], capture_output=True, text=True, cwd=work, env={**env, "KERAS_BACKEND": "nope"}
     )  # fmt: skip
     assert (
         bad.returncode == 2
@@ -62,7 +73,7 @@ def test_the_wheel_holds_every_module_and_its_commands_run_outside_the_checkout(
         and bad.stderr.count("\n") == 1
     )
     run = subprocess.run(
-        [site / "bin" / "keras-reg-train", "--experiment=planar", "--epochs=1000"], capture_output=True, text=True, cwd=work, env=env
+        [venv / "bin" / "keras-reg-train", "--experiment=planar", "--epochs=1000"], capture_output=True, text=True, cwd=work, env=env
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert (work / "results" / "planar" / "none" / "seed_0" / "history.csv").exists()
