@@ -92,8 +92,9 @@ def prepare(run_dir, config, overwrite, log, allow_backend_change=False):
         _clear(run_dir)
         checkpoint = None
     if checkpoint is not None:
+        change = _backend_change(run_dir, checkpoint, allow_backend_change, log)  # before any file is rewritten
         state = _from_checkpoint(run_dir, checkpoint, log)
-        state.backend_change = _backend_change(run_dir, checkpoint, allow_backend_change, log)
+        state.backend_change = change
         return state
     return _from_history(run_dir, config, existing, log)
 
