@@ -9,14 +9,12 @@ from keras_reg.studies.paper import reference as paper
 
 __all__ = ["PAPER", "PAPER_BASE", "PAPER_CASES", "PROTOCOLS", "TF1_CODE", "PAPER_REFERENCE", "PAPER_COLORS"]
 
+# The settings section 3 states, read from the reference (their one home).
 PAPER_BASE = {
     "model": "paper_mlp",
     "dataset": "mnist_flat",
     "optimizer": "sgd",
-    "learning_rate": 0.5,
-    "epochs": 100,
-    "alpha": 0.0005,
-    "keep_prob": 0.5,
+    **{name: paper.SETUP[name] for name in ("learning_rate", "epochs", "alpha", "keep_prob")},
 }
 
 PAPER_CASES = {case: {"regularizer": paper.REGULARIZER[case]} for case in paper.CASES}
