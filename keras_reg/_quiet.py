@@ -6,6 +6,7 @@ the import alone. On the JAX backend too: Keras imports TensorFlow, where it is 
 it; and JAX's INFO line about a missing TPU is dropped. Set ``KERAS_REG_TF_LOGS=1`` to see them.
 """
 
+import functools
 import importlib.util
 import json
 import os
@@ -67,6 +68,7 @@ def check_backend_or_exit():
         raise SystemExit(2) from None
 
 
+@functools.cache  # once a process: the package and the scripts both ask for it
 def import_tensorflow():
     if os.environ.get("KERAS_REG_TF_LOGS"):
         return
