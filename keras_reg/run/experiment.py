@@ -75,7 +75,7 @@ class Experiment:
     def spec(self, case, seed=None, protocol=None, **overrides):
         """The validated run spec of one case (under a protocol, default the first), with overrides."""
         self.check_cases([case])
-        protocol = self.default_protocol if protocol is None else Choice(tuple(self.protocols))("protocol", protocol)
+        protocol = self._protocol(protocol)
         shared = dict(self.protocols[protocol])
         own = shared.pop("cases", {}).get(case, {})
         values = {**self.base, **shared, **self.cases[case], **own, "seed": self.seeds[0] if seed is None else seed}
@@ -84,7 +84,7 @@ class Experiment:
     def check_overrides(self, cases, protocol, overrides):
         """Raises ConfigError if an override changes a setting that one of ``cases`` itself defines
         (its own diff, or its protocol's diff for it): an L2 run must not land under ``dropout/``."""
-        protocol = self.default_protocol if protocol is None else Choice(tuple(self.protocols))("protocol", protocol)
+        protocol = self._protocol(protocol)
         for case in self.check_cases(cases):
             defined = {**self.cases[case], **self.protocols[protocol].get("cases", {}).get(case, {})}
             for name, value in overrides.items():
@@ -100,6 +100,10 @@ class Experiment:
     @property
     def default_protocol(self):
         return next(iter(self.protocols))
+
+    def _protocol(self, protocol):
+        """The name of a protocol, checked (None: the default)."""
+        return self.default_protocol if protocol is None else Choice(tuple(self.protocols))("protocol", protocol)
 
     def grid(self, cases=None, seeds=None, protocol=None, **overrides):
         """{"<case>/seed_<k>": RunSpec} for the cases and seeds (default: all cases, its seeds)."""
