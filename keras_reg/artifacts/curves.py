@@ -1,6 +1,6 @@
 """The ``curves`` kind: a history column against the epoch for every case, with the reference's points."""
 
-from keras_reg.artifacts.io import save_figure
+from keras_reg.artifacts.io import pyplot, save_figure
 from keras_reg.artifacts.registry import register
 from keras_reg.artifacts.stats import seed_curves
 
@@ -22,10 +22,7 @@ def curves(
     """Draws ``column`` of every case against the epoch (mean and a band of one standard deviation
     over seeds), with the reference's printed values as circles if a reference table is named;
     PNG and PDF. Accuracies are drawn in percent (``scale``), losses as they are (scale 1)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     if column.endswith("loss") or column == "objective":
         scale, unit = 1.0, {"objective": "cost (training-mode loss + penalty)"}.get(column, column.replace("_", " "))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from keras_reg.run.rundir import RunDirError, read_history
 
-__all__ = ["write_text", "save_figure", "DPI", "load_runs", "read_measurements"]
+__all__ = ["write_text", "pyplot", "save_figure", "DPI", "load_runs", "read_measurements"]
 
 DPI = 150  # of the PNGs; the tests draw at a lower one, since what they check is not the pixels
 
@@ -20,6 +20,16 @@ def write_text(path, text):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, text.encode())
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend: figures go to files, never to a display."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def save_figure(fig, out_dir, name):

@@ -11,7 +11,7 @@ import numpy as np
 
 from keras_reg.artifacts.io import write_text
 from keras_reg.artifacts.registry import register
-from keras_reg.artifacts.stats import mean_difference, mean_std, roughness, values_at
+from keras_reg.artifacts.stats import last_values, mean_difference, mean_std, roughness, values_at
 
 
 def table_cells(experiment, runs, which):
@@ -155,10 +155,7 @@ def final_table(experiment, runs, out_dir, runs_dir=None, stability=None):
     accuracies with its standard error."""
     last = {case: min(int(h["epoch"][-1]) for h in histories.values()) for case, histories in runs.items()}
     values = {
-        case: {
-            column: np.array([scale * h[column][h["epoch"] == last[case]][0] for h in histories.values()])
-            for column, scale, _ in _FINAL_COLUMNS
-        }
+        case: {column: last_values(histories, column, scale) for column, scale, _ in _FINAL_COLUMNS}
         for case, histories in runs.items()
     }
     columns = [(column, label) for column, _, label in _FINAL_COLUMNS]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_reg.artifacts.io import read_measurements, save_figure, write_text
+from keras_reg.artifacts.io import pyplot, read_measurements, save_figure, write_text
 from keras_reg.artifacts.registry import register
 from keras_reg.artifacts.stats import (
     mean_std,
@@ -39,10 +39,7 @@ def weights(experiment, runs, out_dir, runs_dir=None):
     """``weights.md`` (per case and layer: the fraction of |w| below 1e-4, 1e-3, 1e-2 and the norms,
     mean over seeds) and ``weights.png``/``.pdf`` (histograms of log10 |w|, the cases overlaid),
     from each run's ``weights.json``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     found = read_measurements(runs_dir, runs, "weights.json", WEIGHT_SUMMARY_KEYS, WEIGHT_LAYER_KEYS)
     if not found:  # runs trained before the trainer wrote it: nothing to draw
@@ -86,10 +83,6 @@ def weights(experiment, runs, out_dir, runs_dir=None):
     fig.tight_layout()
     write_text(Path(out_dir) / "weights.md", "\n".join(lines) + "\n")
     return [Path(out_dir) / "weights.md"] + save_figure(fig, out_dir, "weights")
-
-
-def _final(histories, column, epoch):
-    return np.array([100.0 * h[column][h["epoch"] == epoch][0] for h in histories.values() if epoch in h["epoch"]])
 
 
 @register("paper_claims")
@@ -162,12 +155,12 @@ def _conclusion_4(experiment, runs):
     last = experiment.reference.epochs[-1]
     accuracy, printed_gap = CONCLUSION_4["test_accuracy"], CONCLUSION_4["gap"]
     lines = []
-    test = {case: _final(h, "test_accuracy", last) for case, h in runs.items()}
+    test = {case: values_at(h, "test", last) for case, h in runs.items()}
     test = {
         case: values for case, values in test.items() if len(values)
     }  # the runs that reached the last printed epoch
     if "dropout" in test and experiment.baseline in test:
-        gap = {case: _final(runs[case], "train_accuracy", last) - test[case] for case in test}
+        gap = {case: values_at(runs[case], "train", last) - test[case] for case in test}
         regularized = [c for c in test if c != experiment.baseline]
         best = max(regularized, key=lambda c: test[c].mean())
         d_test, d_gap = test["dropout"], gap["dropout"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_reg.artifacts.io import save_figure, write_text
+from keras_reg.artifacts.io import pyplot, save_figure, write_text
 from keras_reg.artifacts.registry import register, text_artifact
 from keras_reg.artifacts.stats import expected_distance, mean_std, seed_curves, values_at
 from keras_reg.artifacts.tables import table_cells
@@ -268,10 +268,7 @@ def _reading_row(experiment, key, name, histories, epochs):
 
 def _reading_figure(present, label, epochs, out_dir, name):
     """Test and training accuracy of the first ``epochs`` epochs, each reading's mean and one std over seeds."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
     shown_epochs = 0

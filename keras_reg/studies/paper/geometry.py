@@ -61,12 +61,9 @@ def solve(w_star, hessian, alpha, penalty, steps=20000):
 
 def draw(out_dir, alphas=None):
     """Figure 1 (L1) and Figure 2 (L2) as ``fig1_l1`` and ``fig2_l2`` (.png, .pdf); returns the paths."""
-    import matplotlib
+    from keras_reg.artifacts.io import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from keras_reg.artifacts.io import save_figure
+    plt = pyplot()
 
     alphas = np.linspace(0.0, 2.2, 45) if alphas is None else np.asarray(alphas)
     grid = np.linspace(-0.4, 1.6, 301)

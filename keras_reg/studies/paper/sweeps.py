@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_reg.artifacts.io import save_figure, write_text
+from keras_reg.artifacts.io import pyplot, save_figure, write_text
 from keras_reg.artifacts.registry import register
 from keras_reg.artifacts.stats import mean_difference, mean_std, values_at
 from keras_reg.run.experiment import Experiment
@@ -132,10 +132,7 @@ def draw_sweep(experiment, runs, out_dir, sweep, runs_dir=None):
 
 
 def _sweep_figure(experiment, sweep, points, epochs, printed, paper_value, out_dir):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (ax, gx) = plt.subplots(1, 2, figsize=(11, 4.3))
     x = np.array([p[0] for p in points])

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_reg.artifacts.io import save_figure
+from keras_reg.artifacts.io import pyplot, save_figure
 from keras_reg.artifacts.registry import register
 from keras_reg.run.registry import load_data
 from keras_reg.run.rundir import RunDirError, read_spec
@@ -15,10 +15,8 @@ def decision_boundaries(experiment, runs, out_dir, name="boundaries", title="Dec
     """One panel per case: the first seed's trained model (its ``model.keras``) as a filled contour of
     its class-1 region over the plane, with the training (dots) and test (crosses) points; PNG and PDF."""
     import keras
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     import keras_reg  # noqa: F401  (the models' custom layers)
 
