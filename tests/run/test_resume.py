@@ -35,6 +35,14 @@ def _copy(two_runs, tmp_path, name):
     return tmp_path / name
 
 
+def _mark_trained_on(run, backend):
+    """Rewrites the run's checkpoint as if it had been written on ``backend``."""
+    with np.load(run / rundir.CHECKPOINT) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["backend"] = np.array(backend)
+    np.savez(run / rundir.CHECKPOINT, **arrays)
+
+
 def test_a_checkpoint_of_another_run_is_refused(two_runs, tmp_path):
     run = _copy(two_runs, tmp_path, "standard")
     shutil.copy(two_runs / "l2" / rundir.CHECKPOINT, run / rundir.CHECKPOINT)
@@ -107,10 +115,7 @@ def test_resuming_on_other_data_or_another_backend_is_refused(two_runs, tmp_path
             tiny_config(regularizer="l2", epochs=2), run, datasets=((x[order], y[order]), test), log=quiet
         )
     assert "other data" in _one_line(info)
-    with np.load(run / rundir.CHECKPOINT) as f:
-        arrays = {k: f[k] for k in f.files}
-    arrays["backend"] = np.array("torch")
-    np.savez(run / rundir.CHECKPOINT, **arrays)
+    _mark_trained_on(run, "torch")
     with pytest.raises(rundir.RunDirError) as info:
         loop.train_and_evaluate(tiny_config(regularizer="l2", epochs=2), run, datasets=tiny_datasets(), log=quiet)
     assert "KERAS_BACKEND=torch" in _one_line(info) and "--allow_backend_change" in str(info.value)
@@ -122,10 +127,7 @@ def test_a_backend_change_asked_for_is_resumed_and_recorded(two_runs, tmp_path):
     import keras
 
     run = _copy(two_runs, tmp_path, "l2")
-    with np.load(run / rundir.CHECKPOINT) as f:
-        arrays = {k: f[k] for k in f.files}
-    arrays["backend"] = np.array("torch")
-    np.savez(run / rundir.CHECKPOINT, **arrays)
+    _mark_trained_on(run, "torch")
     log = []
     stats = loop.train_and_evaluate(
         tiny_config(regularizer="l2", epochs=2),
