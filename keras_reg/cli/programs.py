@@ -8,7 +8,13 @@ from absl import flags
 
 from keras_reg import checks
 from keras_reg.cli.common import EXIT, guarded, int_list, no_arguments
-from keras_reg.cli.settings import define_experiment_flags, define_grid_flags, define_setting_flags, setting_overrides
+from keras_reg.cli.settings import (
+    define_backend_change_flag,
+    define_experiment_flags,
+    define_grid_flags,
+    define_setting_flags,
+    setting_overrides,
+)
 
 
 def define_train_flags(fv):
@@ -26,12 +32,7 @@ def define_train_flags(fv):
     flags.DEFINE_bool(
         "overwrite", False, "Replace a run directory that holds a run with another configuration.", flag_values=fv
     )
-    flags.DEFINE_bool(
-        "allow_backend_change",
-        False,
-        "Resume a run directory trained on another Keras backend (KERAS_BACKEND) with this one; config.json records after which epoch it changed.",
-        flag_values=fv,
-    )
+    define_backend_change_flag(fv)
     flags.DEFINE_bool(
         "progress",
         True,
@@ -131,6 +132,8 @@ def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
                     "--workers=1",
                 ]
                 args += [f"--{name}={value}" for name, value in sorted(overrides.items())]
+                if fv.allow_backend_change:
+                    args.append("--allow_backend_change")
                 print(shlex.join(["python", sys.argv[0], *args]))
             return EXIT["ok"]
         if not fv.report_only:
@@ -138,7 +141,14 @@ def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
                 key: {"experiment": experiment.name, "case": key.rsplit("/seed_", 1)[0], "protocol": protocol}
                 for key in grid
             }
-            run_grid(grid, runs_dir, workers=fv.workers, vectorize_seeds=fv.vectorize_seeds, meta=meta)
+            run_grid(
+                grid,
+                runs_dir,
+                workers=fv.workers,
+                vectorize_seeds=fv.vectorize_seeds,
+                meta=meta,
+                allow_backend_change=fv.allow_backend_change,
+            )
         if not fv.train_only:
             for path in make_all(experiment, runs_dir, out_dir, cases):
                 print(f"wrote {path}")

@@ -86,6 +86,15 @@ def define_experiment_flags(fv, experiment=True):
     )
 
 
+def define_backend_change_flag(fv):
+    flags.DEFINE_bool(
+        "allow_backend_change",
+        False,
+        "Resume a run directory trained on another Keras backend (KERAS_BACKEND) with this one; config.json records after which epoch it changed.",
+        flag_values=fv,
+    )
+
+
 def define_grid_flags(fv):
     flags.DEFINE_string(
         "seeds",
@@ -114,3 +123,4 @@ def define_grid_flags(fv):
         ("train_only", "Only train; draw no artifacts."),
     ):
         flags.DEFINE_bool(name, False, text, flag_values=fv)
+    define_backend_change_flag(fv)

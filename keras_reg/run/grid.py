@@ -64,13 +64,16 @@ def _cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, log=print, meta=None):
+def run_grid(
+    grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, log=print, meta=None, allow_backend_change=False
+):
     """Trains every run spec of ``grid`` into ``runs_dir/<key>``; returns {key: stats}.
 
     A key whose spec trains identically to an earlier key's (same ``identity()``; training is
     deterministic) becomes a symbolic link to that run directory. ``datasets``: raw arrays to use
     for every run instead of fetching (a hook for tests); ``meta``: {key: what config.json records
-    beside the spec}. With
+    beside the spec}; ``allow_backend_change``: resume runs trained on another Keras backend (as
+    :func:`~keras_reg.run.loop.train_and_evaluate`). With
     ``workers`` > 1 (0: :func:`default_workers`) the runs to train go to that many processes,
     each limited to its share of the CPU cores; their progress lines reach ``log`` prefixed by the
     key. If a run fails, the runs in progress still finish and the runs not begun are not begun;
@@ -93,6 +96,17 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
         if workers not in (0, 1):
             raise ConfigError("workers", workers, "0 or 1 with vectorize_seeds (one process trains the stacks)")
     meta = meta or {}
+
+    def train(key, config, datasets=None):
+        return loop.train_and_evaluate(
+            config,
+            Path(runs_dir) / key,
+            datasets=datasets,
+            log=log,
+            meta=meta.get(key),
+            allow_backend_change=allow_backend_change,
+        )
+
     first_key = {}
     plan = [(key, config, first_key.setdefault(config.identity(), key)) for key, config in grid.items()]
     for key, config, same in plan:  # every directory is checked before anything trains
@@ -110,22 +124,20 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
             log(f"[{i}/{len(grid)}] {key}: same configuration as {same}")
         elif _finished(run_dir, config):
             log(f"[{i}/{len(grid)}] {key}")
-            results[key] = loop.train_and_evaluate(config, run_dir, log=log)
+            results[key] = train(key, config, datasets)  # loads data only to complete a killed run's end
         else:
             to_train.append((i, key, config))
     raws = _fetch_all([c for _, _, c in to_train], datasets)
     workers = min(default_workers(len(to_train)) if workers == 0 else workers, len(to_train))
     if vectorize_seeds:
-        results.update(_train_stacks(to_train, runs_dir, raws, len(grid), log, meta))
+        results.update(_train_stacks(to_train, runs_dir, raws, len(grid), log, meta, allow_backend_change))
     elif workers > 1:
-        results.update(_train_in_workers(to_train, runs_dir, raws, workers, len(grid), log, meta))
+        results.update(_train_in_workers(to_train, runs_dir, raws, workers, len(grid), log, meta, allow_backend_change))
     else:
         for i, key, config in to_train:
             log(f"[{i}/{len(grid)}] {key}")
             try:
-                results[key] = loop.train_and_evaluate(
-                    config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key)
-                )
+                results[key] = train(key, config, raws[fetch_key(config)])
             except rundir.RunLockedError as e:
                 log(f"[{i}/{len(grid)}] {key}: {e}; going on with the others")
     # Runs another process was training (a second grid into the same folder): wait for each, then
@@ -134,13 +146,11 @@ def run_grid(grid, runs_dir, datasets=None, workers=1, vectorize_seeds=False, lo
         if key not in results:
             log(f"[{i}/{len(grid)}] {key}: waiting for the other process to finish it")
             files.wait_for_lock(Path(runs_dir) / key / rundir.LOCK)
-            results[key] = loop.train_and_evaluate(
-                config, Path(runs_dir) / key, datasets=raws[fetch_key(config)], log=log, meta=meta.get(key)
-            )
+            results[key] = train(key, config, raws[fetch_key(config)])
     return {key: results[same] for key, _, same in plan}
 
 
-def _train_stacks(to_train, runs_dir, raws, total, log, meta):
+def _train_stacks(to_train, runs_dir, raws, total, log, meta, allow_backend_change=False):
     """{key: stats} of the runs ``to_train`` (index, key, config), the seeds of each configuration
     trained as one stack."""
 
@@ -159,12 +169,13 @@ def _train_stacks(to_train, runs_dir, raws, total, log, meta):
             log,
             labels,
             [meta.get(key) for _, key, _ in members],
+            allow_backend_change,
         )
         results.update(zip((key for _, key, _ in members), stats))
     return results
 
 
-def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
+def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta, allow_backend_change=False):
     """{key: stats} of the runs ``to_train`` (index, key, config), trained by ``workers`` processes;
     a run another process holds is left out (run_grid waits for it)."""
     import multiprocessing
@@ -192,7 +203,14 @@ def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta):
             if item is not None:
                 i, key, config = item
                 running[
-                    pool.submit(_train_one, f"[{i}/{total}] {key}", config, str(Path(runs_dir) / key), meta.get(key))
+                    pool.submit(
+                        _train_one,
+                        f"[{i}/{total}] {key}",
+                        config,
+                        str(Path(runs_dir) / key),
+                        meta.get(key),
+                        allow_backend_change,
+                    )
                 ] = key
 
         for _ in range(workers):
@@ -306,13 +324,16 @@ def _start_worker(shared, threads, lines):
         tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
-def _train_one(label, config, run_dir, meta):
+def _train_one(label, config, run_dir, meta, allow_backend_change):
 
     def log(line):
         _WORKER["lines"].put(f"{label} | {line}")
 
     log("started")
-    return loop.train_and_evaluate(config, run_dir, datasets=_WORKER["raws"][fetch_key(config)], log=log, meta=meta)
+    raws = _WORKER["raws"][fetch_key(config)]
+    return loop.train_and_evaluate(
+        config, run_dir, datasets=raws, log=log, meta=meta, allow_backend_change=allow_backend_change
+    )
 
 
 def _drain(lines, log):

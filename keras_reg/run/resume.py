@@ -134,7 +134,7 @@ def _backend_change(run_dir, checkpoint, allowed, log):
     if not allowed:
         raise RunDirError(
             f"{run_dir} was trained on the {trained_on} backend and this process runs {here}; resume it with "
-            f"KERAS_BACKEND={trained_on}, go on with {here} by keras-reg-train --allow_backend_change "
+            f"KERAS_BACKEND={trained_on}, go on with {here} by --allow_backend_change "
             "(config.json records it), or pass --overwrite to start again"
         )
     epoch = int(checkpoint["epoch"])

@@ -21,11 +21,11 @@ def seed_stack_key(config):
     return dataclasses.replace(config, seed=0).identity()
 
 
-def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None, metas=None):
+def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None, metas=None, allow_backend_change=False):
     """Trains runs that differ only in their seed as one computation (:class:`keras_reg.run.engine.SeedStack`,
     JAX backend), each into its own run directory, with the files and resumption of
     :func:`train_and_evaluate`; returns the list of their stats. Each run's lines reach ``log``
-    prefixed by its label (default: its run directory).
+    prefixed by its label (default: its run directory); ``allow_backend_change`` as there.
 
     Runs resumed from different epochs train as separate stacks, one after another; finished runs
     are left as they are. Every run's ``seconds`` column is the wall time of the stack's epoch. A run
@@ -39,7 +39,7 @@ def train_seed_stack(configs, run_dirs, datasets=None, log=print, labels=None, m
     labels = [str(d) for d in run_dirs] if labels is None else labels
     metas = [None] * len(configs) if metas is None else metas
     runs = [
-        _Run(c, d, False, lambda line, label=label: log(f"{label} | {line}"), m)
+        _Run(c, d, False, lambda line, label=label: log(f"{label} | {line}"), m, allow_backend_change)
         for c, d, label, m in zip(configs, run_dirs, labels, metas)
     ]
     try:

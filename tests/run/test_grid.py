@@ -181,3 +181,35 @@ def test_the_shared_data_of_a_killed_grid_is_removed_by_the_next(tmp_path, monke
     grids._remove_stale_shared_data(lines.append)
     assert not stale.exists() and mine.exists() and other.exists()
     assert len(lines) == 1 and str(dead.pid) in lines[0]
+
+
+def test_a_grid_resumes_on_another_backend_only_when_asked_and_records_it(tmp_path, fake_mnist):
+    import json
+
+    grid = {"none/seed_3": _grid(none={"epochs": 1})["none/seed_3"]}
+    grids.run_grid(grid, tmp_path, datasets=fake_mnist, log=lambda line: None)
+    run = tmp_path / "none" / "seed_3"
+    with np.load(run / rundir.CHECKPOINT) as f:  # as if it had been written on PyTorch
+        arrays = {k: f[k] for k in f.files}
+    np.savez(run / rundir.CHECKPOINT, **{**arrays, "backend": np.array("torch")})
+    longer = {key: dataclasses.replace(config, epochs=2) for key, config in grid.items()}
+    with pytest.raises(rundir.RunDirError, match="--allow_backend_change"):
+        grids.run_grid(longer, tmp_path, datasets=fake_mnist, log=lambda line: None)
+    stats = grids.run_grid(longer, tmp_path, datasets=fake_mnist, log=lambda line: None, allow_backend_change=True)
+    assert stats["none/seed_3"]["resumed_from"] == 1 and stats["none/seed_3"]["epochs"] == 2
+    change = {"after_epoch": 1, "from": "torch", "to": keras.backend.backend()}
+    assert json.loads((run / "config.json").read_text())["backend_changes"] == [change]
+
+
+def test_a_run_the_grid_completes_keeps_what_config_json_records_beside_the_spec(tmp_path, fake_mnist):
+    import json
+
+    grid = {"none/seed_3": _grid(none={"epochs": 1})["none/seed_3"]}
+    meta = {"none/seed_3": {"experiment": "paper", "case": "none", "protocol": "tf1_init"}}
+    grids.run_grid(grid, tmp_path, datasets=fake_mnist, log=lambda line: None, meta=meta)
+    run = tmp_path / "none" / "seed_3"
+    (run / "model.keras").unlink()  # as if killed while the end-of-run files were written
+    lines = []
+    grids.run_grid(grid, tmp_path, datasets=fake_mnist, log=lines.append, meta=meta)
+    assert (run / "model.keras").exists() and any("completing them" in line for line in lines)
+    assert json.loads((run / "config.json").read_text())["case"] == "none"
