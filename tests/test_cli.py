@@ -189,6 +189,15 @@ def test_vectorized_seeds_need_the_jax_backend_and_are_refused_before_data_is_lo
     assert not list(tmp_path.rglob("*.csv"))
 
 
+def test_print_commands_pass_on_what_changes_a_run(tmp_path, capsys):
+    argv = ["--seeds=0,1", "--cases=l2", "--epochs=3", "--allow_backend_change", "--print_commands"]
+    fv = _flags([*argv, f"--out_dir={tmp_path}"], cli.define_reproduce_flags, "reproduce_paper.py")
+    assert cli.run_reproduce(fv, ["reproduce_paper.py"]) == 0
+    commands = capsys.readouterr().out.splitlines()
+    assert len(commands) == 2 and all("--epochs=3" in c and c.endswith("--allow_backend_change") for c in commands)
+    assert not list(tmp_path.iterdir())  # printed, not trained
+
+
 # --------------------------------------------------------------------------------------------------
 # The real scripts, in fresh processes
 
