@@ -189,6 +189,17 @@ def test_vectorized_seeds_need_the_jax_backend_and_are_refused_before_data_is_lo
     assert not list(tmp_path.rglob("*.csv"))
 
 
+def test_an_os_error_is_one_line_naming_the_file_meant_not_its_temporary_copy(capsys):
+    import errno
+
+    def work():  # what os.replace raises when config.json has become a directory
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", "run/.config.json.x1.tmp", None, "run/config.json")
+
+    assert cli.guarded("keras-reg-train", work) == cli.EXIT["os"]
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run/config.json: Is a directory" in err and ".tmp" not in err
+
+
 def test_print_commands_pass_on_what_changes_a_run(tmp_path, capsys):
     argv = ["--seeds=0,1", "--cases=l2", "--epochs=3", "--allow_backend_change", "--print_commands"]
     fv = _flags([*argv, f"--out_dir={tmp_path}"], cli.define_reproduce_flags, "reproduce_paper.py")

@@ -55,10 +55,12 @@ def guarded(program, work):
             EXIT["interrupted"],
         )
     except OSError as e:  # disk full, a read-only folder, a directory where a file should be, ...
-        where = f"{e.filename}: " if e.filename else ""
+        path = e.filename2 or e.filename  # a failed atomic write: the file it replaces, not its temporary copy
+        where = f"{path}: " if path else ""
         return fail(
             program,
-            f"{where}{e.strerror or e}; the epochs already completed are kept: fix that and run the same command again",
+            f"{where}{e.strerror or e}; nothing already computed is lost (a run keeps its completed epochs): "
+            "fix that and run the same command again",
             EXIT["os"],
         )
 
