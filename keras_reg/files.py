@@ -18,8 +18,10 @@ def atomic_write(path, data):
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes files private; caches and results may be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.filename is None:  # a full disk fails write(), which names no file
+            e.filename = str(path)
         raise
 
 

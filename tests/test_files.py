@@ -136,6 +136,21 @@ def test_a_damaged_config_json_is_one_line_from_the_script_not_a_traceback(tmp_p
 
 
 @pytest.mark.backend
+def test_a_write_that_fills_the_disk_names_its_file_and_leaves_no_temporary_copy(tmp_path, monkeypatch):
+    import errno
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")  # as fsync or write raise it: no file named
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    (tmp_path / "history.csv").write_text("kept")
+    with pytest.raises(OSError) as info:
+        files.atomic_write(tmp_path / "history.csv", b"new")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "history.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv"]
+    assert (tmp_path / "history.csv").read_text() == "kept"
+
+
 def test_a_run_directory_in_use_is_refused_at_once_naming_the_holder(tmp_path, monkeypatch, capsys):
     from keras_reg.studies.planar import data as planar_data
 

@@ -104,6 +104,7 @@ def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
         from keras_reg.artifacts import make_all
         from keras_reg.run.experiment import get
         from keras_reg.run.grid import run_grid
+        from keras_reg.run.rundir import check_not_a_file
 
         no_arguments(argv)
         experiment = get(experiment_name or fv.experiment)
@@ -136,6 +137,8 @@ def run_experiment(fv, argv, program="run_experiment.py", experiment_name=None):
                     args.append("--allow_backend_change")
                 print(shlex.join(["python", sys.argv[0], *args]))
             return EXIT["ok"]
+        if not fv.train_only:  # before any training: the artifacts must have somewhere to go
+            check_not_a_file(out_dir)
         if not fv.report_only:
             meta = {
                 key: {"experiment": experiment.name, "case": key.rsplit("/seed_", 1)[0], "protocol": protocol}
@@ -219,10 +222,12 @@ def run_figures(fv, argv, program="make_figures.py"):
     def work():
         from keras_reg.artifacts import make_all
         from keras_reg.run.experiment import get
+        from keras_reg.run.rundir import check_not_a_file
 
         no_arguments(argv)
         out_dir = fv.out_dir or f"results/{fv.experiment}"
         runs_dir = fv.runs_dir or f"results/{fv.experiment}/runs"
+        check_not_a_file(out_dir)
         for path in make_all(get(fv.experiment), runs_dir, out_dir):
             print(f"wrote {path}")
         return EXIT["ok"]

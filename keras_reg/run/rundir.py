@@ -186,9 +186,16 @@ def read_record(run_dir):
     return record if isinstance(record, dict) else {}
 
 
+def check_not_a_file(out_dir):
+    """Raises :class:`RunDirError` if the output directory ``out_dir`` is a file (creates nothing)."""
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise RunDirError(f"cannot write to the output directory {out_dir}: it is a file, not a folder")
+
+
 def check_writable(run_dir):
     """Raises :class:`RunDirError` unless ``run_dir`` can be created and written to."""
     run_dir = Path(run_dir)
+    check_not_a_file(run_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=run_dir, prefix=".write-test.")

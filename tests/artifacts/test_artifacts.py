@@ -102,6 +102,13 @@ def test_make_figures_without_runs_is_one_line_error(tmp_path, capsys):
     assert status == 2 and err.count("\n") == 1 and "no run directories" in err
 
 
+def test_make_figures_into_a_file_is_one_line_error(runs_dir, tmp_path, capsys):
+    (tmp_path / "afile").write_text("mine")
+    status, err = _figures(capsys, f"--runs_dir={runs_dir}", f"--out_dir={tmp_path / 'afile'}")
+    assert status == 2 and err.count("\n") == 1 and "afile: it is a file, not a folder" in err
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
 def test_history_columns_are_the_promised_ones():
     assert HISTORY_COLUMNS[:6] == ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "penalty")
     assert "seconds" in HISTORY_COLUMNS
