@@ -33,15 +33,21 @@ def pyplot():
 
 
 def save_figure(fig, out_dir, name):
-    """Saves a matplotlib figure as ``name``.png and .pdf (without a creation date, so that an
-    unchanged figure is an unchanged file) and closes it; returns the paths."""
+    """Saves a matplotlib figure as ``name``.png and .pdf (atomically, as the tables, and without a
+    creation date, so that an unchanged figure is an unchanged file) and closes it; returns the paths."""
+    import io
+
     import matplotlib.pyplot as plt
 
+    from keras_reg.files import atomic_write
+
     paths = []
-    for suffix in (".png", ".pdf"):
-        path = Path(out_dir) / f"{name}{suffix}"
+    for kind in ("png", "pdf"):
+        path = Path(out_dir) / f"{name}.{kind}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=DPI, metadata={"CreationDate": None} if suffix == ".pdf" else None)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=kind, dpi=DPI, metadata={"CreationDate": None} if kind == "pdf" else None)
+        atomic_write(path, buffer.getvalue())
         paths.append(path)
     plt.close(fig)
     return paths

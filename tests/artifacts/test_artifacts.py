@@ -109,6 +109,27 @@ def test_make_figures_into_a_file_is_one_line_error(runs_dir, tmp_path, capsys):
     assert (tmp_path / "afile").read_text() == "mine"
 
 
+def test_a_figure_is_written_whole_or_not_at_all_and_a_full_disk_names_it(tmp_path, monkeypatch):
+    import errno
+
+    from keras_reg import files
+
+    plt = artifact_io.pyplot()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        artifact_io.save_figure(fig, tmp_path, "curve")
+    assert info.value.filename == str(tmp_path / "curve.png") and not list(tmp_path.iterdir())
+    monkeypatch.undo()
+    paths = artifact_io.save_figure(fig, tmp_path, "curve")
+    assert [p.read_bytes()[:4] for p in paths] == [b"\x89PNG", b"%PDF"]
+
+
 def test_history_columns_are_the_promised_ones():
     assert HISTORY_COLUMNS[:6] == ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "penalty")
     assert "seconds" in HISTORY_COLUMNS
