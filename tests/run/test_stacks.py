@@ -103,3 +103,23 @@ def test_after_a_divergence_the_next_stack_does_not_begin(tmp_path, monkeypatch)
     assert (info.value.epoch, info.value.step) == (1, 1)
     assert (tmp_path / "standard/seed_1/divergence.json").exists()
     assert len(rundir.read_history(tmp_path / "standard/seed_0")["epoch"]) == 1
+
+
+def test_a_stack_resumes_runs_of_another_backend_only_when_asked_and_records_it(tmp_path):
+    import json
+
+    datasets = _datasets()
+    grids.run_grid(_grid((0, 1), 1, cases=("standard",)), tmp_path, datasets, vectorize_seeds=True, log=_quiet)
+    for seed in (0, 1):  # as if written on PyTorch
+        path = tmp_path / "standard" / f"seed_{seed}" / rundir.CHECKPOINT
+        with np.load(path) as f:
+            arrays = {k: f[k] for k in f.files}
+        np.savez(path, **{**arrays, "backend": np.array("torch")})
+    longer = _grid((0, 1), 2, cases=("standard",))
+    with pytest.raises(rundir.RunDirError, match="--allow_backend_change"):
+        grids.run_grid(longer, tmp_path, datasets, vectorize_seeds=True, log=_quiet)
+    stats = grids.run_grid(longer, tmp_path, datasets, vectorize_seeds=True, log=_quiet, allow_backend_change=True)
+    assert [s["epochs"] for s in stats.values()] == [2, 2]
+    for seed in (0, 1):
+        record = json.loads((tmp_path / "standard" / f"seed_{seed}" / "config.json").read_text())
+        assert record["backend_changes"] == [{"after_epoch": 1, "from": "torch", "to": "jax"}]
