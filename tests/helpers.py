@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_reg.run.rundir import write_history
+from keras_reg.run.rundir import CHECKPOINT, write_history
 
 
 def make_config(protocol="tf1_init", **values):
@@ -48,3 +48,10 @@ def fake_run(runs_dir, case, seed, train, test, epochs=100):
     run_dir = Path(runs_dir) / case / f"seed_{seed}"
     run_dir.mkdir(parents=True)
     write_history(run_dir, rows)
+
+
+def mark_trained_on(run_dir, backend):
+    """Rewrites the run's checkpoint as if it had been written on ``backend``."""
+    with np.load(Path(run_dir) / CHECKPOINT) as f:
+        arrays = {k: f[k] for k in f.files}
+    np.savez(Path(run_dir) / CHECKPOINT, **{**arrays, "backend": np.array(backend)})

@@ -12,6 +12,7 @@ from concurrent import futures
 import keras
 import numpy as np
 import pytest
+from helpers import mark_trained_on
 
 from keras_reg.checks import ConfigError
 from keras_reg.run import grid as grids
@@ -189,9 +190,7 @@ def test_a_grid_resumes_on_another_backend_only_when_asked_and_records_it(tmp_pa
     grid = {"none/seed_3": _grid(none={"epochs": 1})["none/seed_3"]}
     grids.run_grid(grid, tmp_path, datasets=fake_mnist, log=lambda line: None)
     run = tmp_path / "none" / "seed_3"
-    with np.load(run / rundir.CHECKPOINT) as f:  # as if it had been written on PyTorch
-        arrays = {k: f[k] for k in f.files}
-    np.savez(run / rundir.CHECKPOINT, **{**arrays, "backend": np.array("torch")})
+    mark_trained_on(run, "torch")
     longer = {key: dataclasses.replace(config, epochs=2) for key, config in grid.items()}
     with pytest.raises(rundir.RunDirError, match="--allow_backend_change"):
         grids.run_grid(longer, tmp_path, datasets=fake_mnist, log=lambda line: None)

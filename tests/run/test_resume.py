@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import quiet, tiny_config, tiny_datasets
+from helpers import mark_trained_on, quiet, tiny_config, tiny_datasets
 
 from keras_reg.artifacts import io as artifact_io
 from keras_reg.artifacts import registry as artifact_registry
@@ -33,14 +33,6 @@ def _copy(two_runs, tmp_path, name):
     shutil.copytree(two_runs / name, tmp_path / name)
     (tmp_path / name / rundir.LOCK).unlink(missing_ok=True)
     return tmp_path / name
-
-
-def _mark_trained_on(run, backend):
-    """Rewrites the run's checkpoint as if it had been written on ``backend``."""
-    with np.load(run / rundir.CHECKPOINT) as f:
-        arrays = {k: f[k] for k in f.files}
-    arrays["backend"] = np.array(backend)
-    np.savez(run / rundir.CHECKPOINT, **arrays)
 
 
 def test_a_checkpoint_of_another_run_is_refused(two_runs, tmp_path):
@@ -115,7 +107,7 @@ def test_resuming_on_other_data_or_another_backend_is_refused(two_runs, tmp_path
             tiny_config(regularizer="l2", epochs=2), run, datasets=((x[order], y[order]), test), log=quiet
         )
     assert "other data" in _one_line(info)
-    _mark_trained_on(run, "torch")
+    mark_trained_on(run, "torch")
     with pytest.raises(rundir.RunDirError) as info:
         loop.train_and_evaluate(tiny_config(regularizer="l2", epochs=2), run, datasets=tiny_datasets(), log=quiet)
     assert "KERAS_BACKEND=torch" in _one_line(info) and "--allow_backend_change" in str(info.value)
@@ -127,7 +119,7 @@ def test_a_backend_change_asked_for_is_resumed_and_recorded(two_runs, tmp_path):
     import keras
 
     run = _copy(two_runs, tmp_path, "l2")
-    _mark_trained_on(run, "torch")
+    mark_trained_on(run, "torch")
     log = []
     stats = loop.train_and_evaluate(
         tiny_config(regularizer="l2", epochs=2),

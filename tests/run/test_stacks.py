@@ -5,6 +5,7 @@ skip; ``.ci/run`` runs them with ``KERAS_BACKEND=jax`` (``pytest -m backend``)."
 import keras
 import numpy as np
 import pytest
+from helpers import mark_trained_on
 
 from keras_reg import checks
 from keras_reg.run import engine, experiment, rundir
@@ -110,11 +111,8 @@ def test_a_stack_resumes_runs_of_another_backend_only_when_asked_and_records_it(
 
     datasets = _datasets()
     grids.run_grid(_grid((0, 1), 1, cases=("standard",)), tmp_path, datasets, vectorize_seeds=True, log=_quiet)
-    for seed in (0, 1):  # as if written on PyTorch
-        path = tmp_path / "standard" / f"seed_{seed}" / rundir.CHECKPOINT
-        with np.load(path) as f:
-            arrays = {k: f[k] for k in f.files}
-        np.savez(path, **{**arrays, "backend": np.array("torch")})
+    for seed in (0, 1):
+        mark_trained_on(tmp_path / "standard" / f"seed_{seed}", "torch")
     longer = _grid((0, 1), 2, cases=("standard",))
     with pytest.raises(rundir.RunDirError, match="--allow_backend_change"):
         grids.run_grid(longer, tmp_path, datasets, vectorize_seeds=True, log=_quiet)
