@@ -150,7 +150,7 @@ def run_grid(
     return {key: results[same] for key, _, same in plan}
 
 
-def _train_stacks(to_train, runs_dir, raws, total, log, meta, allow_backend_change=False):
+def _train_stacks(to_train, runs_dir, raws, total, log, meta, allow_backend_change):
     """{key: stats} of the runs ``to_train`` (index, key, config), the seeds of each configuration
     trained as one stack."""
 
@@ -175,7 +175,7 @@ def _train_stacks(to_train, runs_dir, raws, total, log, meta, allow_backend_chan
     return results
 
 
-def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta, allow_backend_change=False):
+def _train_in_workers(to_train, runs_dir, raws, workers, total, log, meta, allow_backend_change):
     """{key: stats} of the runs ``to_train`` (index, key, config), trained by ``workers`` processes;
     a run another process holds is left out (run_grid waits for it)."""
     import multiprocessing
